@@ -1,0 +1,57 @@
+// common/net.hpp — introduced in chapter 01 (TCP echo).
+// The networking every chapter shares: command-line options, an accept loop that
+// serves each connection in its own coroutine and stops on SIGINT/SIGTERM, and
+// connecting. Asio with C++20 coroutines (asio::awaitable) throughout.
+#pragma once
+
+#include "trace.hpp"
+
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace tls {
+
+using tcp = asio::ip::tcp;
+
+// Completion token for "give me (error_code, result) instead of throwing":
+//   auto [ec, n] = co_await socket.async_read_some(buffer, tls::use_tuple);
+inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 4433;
+    TraceOptions trace;
+};
+
+struct ClientOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 4433;
+    TraceOptions trace;
+};
+
+// --host, --port, --hex, --quiet (and --help, which CLI11 gives every program).
+void add_options(CLI::App& app, ServerOptions& options);
+void add_options(CLI::App& app, ClientOptions& options);
+
+// Called once per accepted connection, in a coroutine of its own, with the
+// connection's own trace. When it returns, the socket closes.
+using ConnectionHandler = std::function<asio::awaitable<void>(tcp::socket, Trace&)>;
+
+// Listens on host:port (port 0 picks a free one), prints "listening on HOST:PORT",
+// serves every connection concurrently and returns 0 after SIGINT or SIGTERM.
+int serve(const ServerOptions& options, ConnectionHandler handler);
+
+// Runs one client coroutine to completion on a fresh io_context; its result is
+// the exit code. Exceptions that escape are printed and give exit code 1.
+int run_client(const std::function<asio::awaitable<int>()>& client);
+
+// Resolves and connects; throws asio::system_error with the reason on failure.
+asio::awaitable<tcp::socket> connect(const std::string& host, std::uint16_t port, Trace& trace);
+
+}  // namespace tls

@@ -1,0 +1,91 @@
+// Test support: run the real chapter programs and peers (openssl, curl) as child
+// processes, read what they print, and talk to servers over raw sockets.
+#pragma once
+
+#include "bytes.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tlstest {
+
+using namespace std::chrono_literals;
+
+std::string bin(const std::string& program);     // TLS_BIN_DIR/program
+std::string source(const std::string& relative);  // TLS_SOURCE_DIR/relative
+
+// A child process with stdin, stdout and stderr on pipes. Killed when destroyed.
+class Process {
+public:
+    explicit Process(std::vector<std::string> argv, std::vector<std::string> env = {});
+    Process(Process&&) noexcept;
+    Process& operator=(Process&&) = delete;
+    ~Process();
+
+    // Waits until `needle` appears in stdout+stderr (combined) or the timeout passes.
+    bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = 10s);
+    // Waits for the process to exit; returns its exit code (128+signal if killed), nullopt on timeout.
+    std::optional<int> wait(std::chrono::milliseconds timeout = 20s);
+    void write_stdin(const std::string& data);
+    void close_stdin();
+    void terminate();  // SIGTERM
+    void kill();       // SIGKILL
+
+    std::string out();  // stdout so far
+    std::string err();  // stderr so far
+    std::string all();  // both, in arrival order
+    int pid() const { return pid_; }
+
+private:
+    void pump(std::chrono::milliseconds timeout);
+    int pid_ = -1;
+    int in_ = -1, out_fd_ = -1, err_fd_ = -1;
+    std::string out_, err_, all_;
+    std::optional<int> status_;
+};
+
+// Starts a chapter server on an ephemeral port (--port 0) and returns it with the
+// port it printed in its "listening on HOST:PORT" line.
+struct Server {
+    Process process;
+    unsigned short port;
+};
+Server start_server(const std::string& program, std::vector<std::string> args = {});
+
+// A port no one listens on right now.
+unsigned short free_port();
+
+// A plain TCP connection for sending crafted bytes.
+class RawClient {
+public:
+    explicit RawClient(unsigned short port);
+    ~RawClient();
+    RawClient(const RawClient&) = delete;
+    RawClient& operator=(const RawClient&) = delete;
+    void send(tls::BytesView data);
+    void shutdown_write();
+    // Reads until the peer closes or the timeout passes.
+    tls::Bytes read_all(std::chrono::milliseconds timeout = 5s);
+    // Reads exactly n bytes (fewer if the peer closes or the timeout passes).
+    tls::Bytes read_n(std::size_t n, std::chrono::milliseconds timeout = 5s);
+    bool peer_closed() const { return closed_; }
+
+private:
+    int fd_ = -1;
+    bool closed_ = false;
+};
+
+// Runs a shell command to completion, returning exit code and combined output.
+struct CommandResult {
+    int code;
+    std::string output;
+};
+CommandResult run_command(const std::string& shell_command, std::chrono::milliseconds timeout = 60s);
+
+bool have_program(const std::string& name);
+
+}  // namespace tlstest
