@@ -10,6 +10,7 @@
 
 namespace tls {
 
+// ANCHOR: encode
 Bytes encode_record(ContentType type, BytesView fragment, std::uint16_t legacy_record_version) {
     if (fragment.size() > max_encrypted_fragment_length) throw std::length_error("record fragment too long");
     ByteWriter w;
@@ -28,6 +29,7 @@ std::vector<Bytes> encode_records(ContentType type, BytesView data, std::uint16_
     } while (!data.empty());
     return records;
 }
+// ANCHOR_END: encode
 
 void RecordReader::feed(BytesView data) {
     // Drop what has been consumed before growing, so the buffer stays one record long.
@@ -51,6 +53,7 @@ static bool known_content_type(std::uint8_t t) {
     }
 }
 
+// ANCHOR: next
 std::optional<TLSPlaintext> RecordReader::next() {
     if (buffered() < record_header_length) return std::nullopt;
     BytesView pending(buffer_.data() + start_, buffered());
@@ -77,5 +80,6 @@ std::optional<TLSPlaintext> RecordReader::next() {
     start_ += record_header_length + length;
     return record;
 }
+// ANCHOR_END: next
 
 }  // namespace tls

@@ -13,12 +13,15 @@
 
 namespace tls {
 
+// ANCHOR: limits
 inline constexpr std::size_t record_header_length = 5;
 // §5.1: "The length MUST NOT exceed 2^14 bytes."
 inline constexpr std::size_t max_fragment_length = 1 << 14;
 // §5.2: "The length MUST NOT exceed 2^14 + 256 bytes."
 inline constexpr std::size_t max_encrypted_fragment_length = (1 << 14) + 256;
+// ANCHOR_END: limits
 
+// ANCHOR: TLSPlaintext
 // RFC 8446 §5.1:
 //   struct {
 //       ContentType type;
@@ -35,6 +38,7 @@ struct TLSPlaintext {
     Bytes fragment;
     std::array<std::uint8_t, record_header_length> header{};
 };
+// ANCHOR_END: TLSPlaintext
 
 // One record: header + fragment. Throws std::length_error above 2^14 + 256.
 Bytes encode_record(ContentType type, BytesView fragment, std::uint16_t legacy_record_version = TLS1_2);

@@ -1,12 +1,40 @@
 // common/record_layer.cpp — introduced in chapter 02. RFC 8446 §5.1, §6.
 #include "record_layer.hpp"
 
+#include <algorithm>
+
 namespace tls {
 
 asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
     for (;;) {
         if (auto record = reader_.next()) {
             trace_.record(Direction::receive, *record);
+            if (record->type == ContentType::change_cipher_spec) {
+                // Appendix D.4 / §5: drop a single CCS of value 0x01, refuse anything else.
+                if (!ccs_allowed_ || ccs_seen_ || record->fragment.size() != 1 || record->fragment[0] != 0x01)
+                    throw AlertError(AlertDescription::unexpected_message, "unexpected change_cipher_spec record");
+                ccs_seen_ = true;
+                trace_.step("change_cipher_spec dropped (middlebox compatibility, Appendix D.4)");
+                continue;
+            }
+            if (read_protection_) {
+                if (record->type == ContentType::application_data) {
+                    // §5.2: the real type and content come out of TLSInnerPlaintext.
+                    auto inner = read_protection_->open(record->header, record->fragment);
+                    record->type = inner.type;
+                    record->fragment = std::move(inner.content);
+                    trace_.value("decrypted", fmt::format("{}({}) {} bytes, sequence number {}", name(record->type),
+                                                          static_cast<int>(record->type), record->fragment.size(),
+                                                          read_protection_->sequence_number() - 1));
+                    trace_.hex(record->fragment, "plaintext");
+                    if (record->type == ContentType::change_cipher_spec)
+                        throw AlertError(AlertDescription::unexpected_message, "encrypted change_cipher_spec");
+                } else if (record->type == ContentType::handshake) {
+                    throw AlertError(AlertDescription::unexpected_message, "plaintext handshake record after keys were set");
+                }
+                // A plaintext alert is still read: a peer that failed before it had our keys
+                // can only send it that way.
+            }
             if (record->type == ContentType::alert) {
                 auto alert = Alert::decode(record->fragment);
                 trace_.alert(Direction::receive, alert.description);
@@ -18,6 +46,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
             }
             co_return record;
         }
+        // ANCHOR: read_more
         std::array<std::uint8_t, 16 * 1024> buffer;
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), use_tuple);
         if (ec == asio::error::eof) {
@@ -29,6 +58,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
         }
         if (ec) throw asio::system_error(ec);
         reader_.feed(BytesView(buffer.data(), n));
+        // ANCHOR_END: read_more
     }
 }
 
@@ -37,22 +67,59 @@ asio::awaitable<void> RecordLayer::write_raw(BytesView bytes) {
 }
 
 asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView data) {
-    for (auto& record : encode_records(type, data)) {
+    if (!write_protection_) {
+        for (auto& record : encode_records(type, data)) {
+            trace_.record(Direction::send, record);
+            co_await write_raw(record);
+        }
+        co_return;
+    }
+    // §5.2: each chunk of at most 2^14 bytes becomes one TLSCiphertext whose outer
+    // type is always application_data; the real type travels inside, encrypted.
+    do {
+        auto n = std::min(data.size(), max_fragment_length);
+        trace_.value("encrypting", fmt::format("{}({}) {} bytes, sequence number {}", name(type),
+                                               static_cast<int>(type), n, write_protection_->sequence_number()));
+        auto record = write_protection_->seal(type, data.first(n));
         trace_.record(Direction::send, record);
         co_await write_raw(record);
-    }
+        data = data.subspan(n);
+    } while (!data.empty());
+}
+
+void RecordLayer::protect_writes(AeadAlg aead, TrafficKeys keys) { write_protection_.emplace(aead, std::move(keys)); }
+
+void RecordLayer::protect_reads(AeadAlg aead, TrafficKeys keys) {
+    read_protection_.emplace(aead, std::move(keys));
+    reader_.set_max_length(max_encrypted_fragment_length);
+}
+
+asio::awaitable<void> RecordLayer::write_change_cipher_spec() {
+    auto record = encode_record(ContentType::change_cipher_spec, Bytes{0x01});
+    trace_.record(Direction::send, record);
+    co_await write_raw(record);
 }
 
 asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std::string_view why) {
-    Alert alert{description == AlertDescription::close_notify ? AlertLevel::warning : AlertLevel::fatal, description};
+    // §6.1: the closure alerts are warnings; §6.2: every error alert is fatal.
+    bool closure = description == AlertDescription::close_notify || description == AlertDescription::user_canceled;
+    Alert alert{closure ? AlertLevel::warning : AlertLevel::fatal, description};
     trace_.alert(Direction::send, description, why);
-    auto record = encode_record(ContentType::alert, alert.encode());
+    // §6: alerts are protected like any record once write keys are in place.
+    Bytes record;
+    try {
+        record = write_protection_ ? write_protection_->seal(ContentType::alert, alert.encode())
+                                   : encode_record(ContentType::alert, alert.encode());
+    } catch (const std::exception&) {
+        co_return;
+    }
     trace_.record(Direction::send, record);
     auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(record), use_tuple);
     (void)ec;
     (void)n;
 }
 
+// ANCHOR: guarded
 asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) {
     std::optional<AlertError> to_send;
     try {
@@ -73,5 +140,6 @@ asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) 
     records.socket().close(ignored);
     co_return false;
 }
+// ANCHOR_END: guarded
 
 }  // namespace tls

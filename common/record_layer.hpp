@@ -7,6 +7,7 @@
 #include "alert.hpp"
 #include "net.hpp"
 #include "record.hpp"
+#include "record_protection.hpp"
 #include "trace.hpp"
 
 #include <optional>
@@ -30,6 +31,20 @@ public:
     // the peer may already be gone.
     asio::awaitable<void> send_alert(AlertDescription description, std::string_view why = {});
 
+    // ---- Chapter 06: record protection (§5.2–§5.5) ----
+    // From now on every record written is sealed as a TLSCiphertext with these keys
+    // (a fresh sequence number, §5.3). Before it, records go out as TLSPlaintext.
+    void protect_writes(AeadAlg aead, TrafficKeys keys);
+    // From now on every application_data record read is opened with these keys; a
+    // plaintext handshake or application record is then an unexpected_message.
+    void protect_reads(AeadAlg aead, TrafficKeys keys);
+    bool reads_protected() const { return read_protection_.has_value(); }
+    // Appendix D.4 (middlebox compatibility): while allowed, one change_cipher_spec
+    // record holding the single byte 0x01 is dropped; any other CCS is an
+    // unexpected_message (§5). Chapter 06 allows it during the handshake.
+    void allow_compatibility_ccs(bool allowed) { ccs_allowed_ = allowed; }
+    asio::awaitable<void> write_change_cipher_spec();
+
     // Whether the peer ended with close_notify rather than just closing TCP.
     bool received_close_notify() const { return received_close_notify_; }
 
@@ -43,6 +58,10 @@ private:
     Trace& trace_;
     RecordReader reader_;
     bool received_close_notify_ = false;
+    std::optional<RecordProtection> write_protection_;
+    std::optional<RecordProtection> read_protection_;
+    bool ccs_allowed_ = false;
+    bool ccs_seen_ = false;
 };
 
 // Runs one protocol exchange and turns its failure into what RFC 8446 §6.2 asks:

@@ -1,0 +1,109 @@
+// Chapter 04 — ServerHello and key exchange (RFC 8446 §4.1.1, §4.1.3, §4.2.1, §4.2.8, §7.4), server side.
+// The server negotiates the version, cipher suite and group (§4.1.1), answers with
+// a ServerHello carrying its own key share, and computes the (EC)DHE shared secret.
+// Encryption would begin next; that is chapter 06, so the server cancels here.
+#include "connection.hpp"
+#include "key_exchange.hpp"
+
+namespace {
+
+// What the server has decided for this connection.
+struct Negotiated {
+    tls::CipherSuite cipher_suite{};
+    tls::KeyShareEntry client_share;  // the client's share for the chosen group
+};
+
+// Our preference order; the first we implement that the client also offers wins.
+constexpr tls::CipherSuite our_cipher_suites[] = {tls::CipherSuite::TLS_AES_128_GCM_SHA256,
+                                                  tls::CipherSuite::TLS_AES_256_GCM_SHA384,
+                                                  tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+
+void check_client_hello(const tls::ClientHello& hello) {
+    // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
+    // in it, the client is not offering TLS 1.3 and we offer nothing older.
+    auto versions = hello.supported_versions();
+    if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
+        throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
+    // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
+    if (hello.legacy_compression_methods != tls::Bytes{0})
+        throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
+    // §4.2.8: every KeyShareEntry must be for a group offered in supported_groups.
+    tls::check_key_shares_match_supported_groups(hello);
+}
+
+// ANCHOR: negotiate
+// §4.1.1: pick a cipher suite both sides have, and a group for which the client
+// already sent a key share. Without either there is nothing to agree on.
+Negotiated negotiate(const tls::ClientHello& hello) {
+    Negotiated n;
+    auto suite = std::find_first_of(std::begin(our_cipher_suites), std::end(our_cipher_suites),
+                                    hello.cipher_suites.begin(), hello.cipher_suites.end());
+    if (suite == std::end(our_cipher_suites))
+        throw tls::AlertError(tls::AlertDescription::handshake_failure, "no cipher suite in common");
+    n.cipher_suite = *suite;
+
+    // Without a share for a group we support, the RFC's answer is a HelloRetryRequest
+    // asking for one (§4.1.4) — a later chapter. Until then, §4.1.1's alert.
+    auto shares = hello.key_share().value_or(std::vector<tls::KeyShareEntry>{});
+    for (auto group : tls::supported_named_groups) {
+        for (auto& share : shares)
+            if (share.group == group) {
+                n.client_share = share;
+                return n;
+            }
+    }
+    throw tls::AlertError(tls::AlertDescription::handshake_failure, "no key share for a group we support");
+}
+// ANCHOR_END: negotiate
+
+// ANCHOR: send_server_hello
+// §4.1.3: our choices, and our own key share for the chosen group.
+asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
+                                              const Negotiated& n, const tls::KeyPair& our_share) {
+    tls::ServerHello hello;
+    auto random = tls::random_bytes(32);
+    std::copy(random.begin(), random.end(), hello.random.begin());
+    hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
+    hello.cipher_suite = n.cipher_suite;
+    hello.extensions = {
+        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
+        tls::make_key_share_server({n.client_share.group, our_share.public_key}),  // §4.2.8
+    };
+    co_return co_await conn.write(hello);
+}
+// ANCHOR_END: send_server_hello
+
+// ANCHOR: handshake
+asio::awaitable<void> handshake(tls::Connection& conn) {
+    auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
+    check_client_hello(client_hello);
+    auto negotiated = negotiate(client_hello);
+    conn.trace().value("negotiated", fmt::format("{}, {}", name(negotiated.cipher_suite), name(negotiated.client_share.group)));
+
+    auto our_share = tls::generate_key_share(negotiated.client_share.group);
+    co_await send_server_hello(conn, client_hello, negotiated, our_share);
+
+    // §7.4: both sides now hold the same secret, though it never crossed the wire.
+    auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
+                                     negotiated.client_share.key_exchange);
+    conn.trace().value("shared_secret", shared);
+
+    // Everything after ServerHello is encrypted (chapter 06): stop here.
+    co_await conn.records().send_alert(tls::AlertDescription::user_canceled, "encryption begins in chapter 06");
+}
+// ANCHOR_END: handshake
+
+asio::awaitable<void> serve_connection(tls::tcp::socket socket, tls::Trace& trace) {
+    tls::Connection conn(socket, trace);
+    co_await tls::guarded(conn.records(), handshake(conn));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    tls::ServerOptions options;
+    CLI::App app{"Chapter 04 server: negotiates, answers with ServerHello and computes the shared secret."};
+    tls::add_options(app, options);
+    CLI11_PARSE(app, argc, argv);
+    return tls::serve(options, serve_connection);
+}

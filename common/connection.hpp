@@ -1,0 +1,63 @@
+// common/connection.hpp — introduced in chapter 03 (ClientHello), grown in 06 and 09.
+// Handshake messages over the record layer (RFC 8446 §4, §5.1): messages are
+// reassembled from however many records carry them, decoded into the types of
+// messages.hpp, and traced with the RFC's field names. From chapter 06 the
+// record layer underneath protects records once keys are installed.
+#pragma once
+
+#include "handshake_reader.hpp"
+#include "messages.hpp"
+#include "record_layer.hpp"
+
+#include <utility>
+
+namespace tls {
+
+// "ClientHello", "EncryptedExtensions": the RFC's name of a message type.
+std::string message_name(HandshakeType type);
+
+class Connection {
+public:
+    Connection(tcp::socket& socket, Trace& trace) : records_(socket, trace) {}
+
+    RecordLayer& records() { return records_; }
+    Trace& trace() { return records_.trace(); }
+
+    // §4: the next whole handshake message. A record of another type here is an
+    // unexpected_message; the end of the stream is a decode_error (a cut-short handshake).
+    asio::awaitable<HandshakeMessage> read_handshake();
+
+    // Reads the next message, which must be a `Message` (else unexpected_message, §6.2),
+    // decodes it (decode_error on malformed bytes) and traces every field.
+    // Returns the message and its raw bytes, which the transcript hash takes.
+    template <class Message, class... DecodeArgs>
+    asio::awaitable<std::pair<Message, Bytes>> read(DecodeArgs... args) {
+        auto m = co_await read_handshake();
+        expect_type(m, Message::msg_type);
+        auto message = Message::decode(m.body, args...);
+        trace().message(Direction::receive, message_name(m.msg_type), message.describe(), m.raw);
+        co_return std::pair<Message, Bytes>{std::move(message), std::move(m.raw)};
+    }
+
+    // Encodes, traces and sends one message in handshake records; returns its raw
+    // bytes for the transcript hash.
+    template <class Message>
+    asio::awaitable<Bytes> write(const Message& message) {
+        auto raw = encode_handshake(message);
+        trace().message(Direction::send, message_name(Message::msg_type), message.describe(), raw);
+        co_await records_.write_records(ContentType::handshake, raw);
+        co_return raw;
+    }
+
+    // §5.1: "Handshake messages MUST NOT span key changes": call before installing
+    // new read keys; a half-received message is an unexpected_message.
+    void check_no_partial_message() const;
+
+    static void expect_type(const HandshakeMessage& m, HandshakeType expected);
+
+private:
+    RecordLayer records_;
+    HandshakeReader reader_;
+};
+
+}  // namespace tls

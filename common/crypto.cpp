@@ -1,0 +1,599 @@
+// common/crypto.cpp — introduced in chapter 04 (key exchange), grown in 05/06/07;
+// the cryptographic primitives every chapter calls, on one page.
+// RFC 8446 §4.2.3, §4.2.8.2, §4.4.1-§4.4.3, §5.2, §7.1, §7.4; RFC 5869 (HKDF).
+// The only file that talks to Botan 2: each function is a few Botan calls, with
+// Botan's exceptions turned into AlertError or std::runtime_error.
+#include "crypto.hpp"
+
+#include <botan/aead.h>
+#include <botan/bigint.h>
+#include <botan/certstor.h>
+#include <botan/curve25519.h>
+#include <botan/data_src.h>
+#include <botan/ec_group.h>
+#include <botan/ecc_key.h>
+#include <botan/ecdh.h>
+#include <botan/exceptn.h>
+#include <botan/hash.h>
+#include <botan/mac.h>
+#include <botan/mem_ops.h>
+#include <botan/pem.h>
+#include <botan/pk_keys.h>
+#include <botan/pkcs8.h>
+#include <botan/pubkey.h>
+#include <botan/system_rng.h>
+#include <botan/x509cert.h>
+#include <botan/x509path.h>
+
+#include <fmt/format.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace tls {
+
+namespace {
+
+Bytes to_plain(const Secret& s) { return Bytes(s.begin(), s.end()); }
+
+std::string read_text_file(const std::string& path, std::string_view what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(fmt::format("cannot open {} {}: {}", what, path, std::strerror(errno)));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+Bytes random_bytes(std::size_t n) {
+    Bytes out(n);
+    Botan::system_rng().randomize(out.data(), out.size());
+    return out;
+}
+
+// ---- Hashes ---------------------------------------------------------------------------
+
+namespace {
+std::string botan_hash_name(HashAlg alg) { return alg == HashAlg::sha256 ? "SHA-256" : "SHA-384"; }
+}  // namespace
+
+std::size_t hash_length(HashAlg alg) { return alg == HashAlg::sha256 ? 32 : 48; }
+
+Bytes hash(HashAlg alg, BytesView data) {
+    auto h = Botan::HashFunction::create_or_throw(botan_hash_name(alg));
+    h->update(data.data(), data.size());
+    return to_plain(h->final());
+}
+
+struct TranscriptHash::Impl {
+    std::unique_ptr<Botan::HashFunction> running;
+};
+
+TranscriptHash::TranscriptHash(HashAlg alg)
+    : alg_(alg), impl_(std::make_unique<Impl>(Impl{Botan::HashFunction::create_or_throw(botan_hash_name(alg))})) {}
+TranscriptHash::~TranscriptHash() = default;
+TranscriptHash::TranscriptHash(TranscriptHash&&) noexcept = default;
+TranscriptHash& TranscriptHash::operator=(TranscriptHash&&) noexcept = default;
+
+void TranscriptHash::update(BytesView handshake_message_bytes) {
+    impl_->running->update(handshake_message_bytes.data(), handshake_message_bytes.size());
+}
+
+Bytes TranscriptHash::current() const {
+    // Finishing a hash resets it, so finish a copy: the transcript keeps growing.
+    return to_plain(impl_->running->copy_state()->final());
+}
+
+// ---- HMAC and HKDF --------------------------------------------------------------------
+
+namespace {
+std::unique_ptr<Botan::MessageAuthenticationCode> keyed_hmac(HashAlg alg, BytesView key) {
+    auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(" + botan_hash_name(alg) + ")");
+    mac->set_key(key.data(), key.size());
+    return mac;
+}
+}  // namespace
+
+Secret hmac(HashAlg alg, BytesView key, BytesView data) {
+    auto mac = keyed_hmac(alg, key);
+    mac->update(data.data(), data.size());
+    return mac->final();
+}
+
+// RFC 5869 §2.2:  PRK = HMAC-Hash(salt, IKM)
+//   salt: optional salt value; if not provided, it is set to a string of HashLen zeros.
+Secret hkdf_extract(HashAlg alg, BytesView salt, BytesView ikm) {
+    const Bytes zeros(hash_length(alg), 0);
+    return hmac(alg, salt.empty() ? BytesView(zeros) : salt, ikm);
+}
+
+// RFC 5869 §2.3:  N = ceil(L/HashLen);  T = T(1) | T(2) | T(3) | ... | T(N)
+//   T(0) = empty string;  T(i) = HMAC-Hash(PRK, T(i-1) | info | i);  OKM = first L octets of T
+Secret hkdf_expand(HashAlg alg, BytesView prk, BytesView info, std::size_t length) {
+    if (length > 255 * hash_length(alg))
+        throw std::invalid_argument("hkdf_expand: length > 255 * HashLen (RFC 5869 §2.3)");
+    auto mac = keyed_hmac(alg, prk);
+    Secret okm;
+    Secret t;  // T(i-1)
+    for (std::uint8_t i = 1; okm.size() < length; ++i) {
+        mac->update(t);
+        mac->update(info.data(), info.size());
+        mac->update(i);
+        t = mac->final();  // final() also resets the MAC to "keyed, no input"
+        okm.insert(okm.end(), t.begin(), t.end());
+    }
+    okm.resize(length);
+    return okm;
+}
+
+bool constant_time_equal(BytesView a, BytesView b) {
+    // The lengths are public (Hash.length); only the contents must not leak through timing.
+    return a.size() == b.size() && Botan::constant_time_compare(a.data(), b.data(), a.size());
+}
+
+// ---- Key exchange ---------------------------------------------------------------------
+
+namespace {
+
+// "Raw": the bare Diffie-Hellman output, no KDF; TLS feeds it to HKDF itself (§7.1).
+Secret agree(const Botan::Private_Key& mine, BytesView peer_public) {
+    Botan::PK_Key_Agreement ka(mine, Botan::system_rng(), "Raw");
+    return ka.derive_key(0, peer_public.data(), peer_public.size()).bits_of();
+}
+
+// Botan caches the curve's parameters: constructing a group by name is cheap.
+Botan::EC_Group p256() { return Botan::EC_Group("secp256r1"); }
+
+}  // namespace
+
+KeyPair x25519_keypair() {
+    Botan::Curve25519_PrivateKey key(Botan::system_rng());
+    return {key.public_value(), key.get_x()};
+}
+
+KeyPair x25519_keypair_from_private(BytesView private_key) {
+    if (private_key.size() != 32) throw std::invalid_argument("x25519 private key must be 32 bytes");
+    Botan::Curve25519_PrivateKey key(Secret(private_key.begin(), private_key.end()));
+    return {key.public_value(), key.get_x()};
+}
+
+// RFC 8446 §7.4.2: "For X25519 and X448, implementations MUST use the approach specified
+// in [RFC7748] to calculate the Diffie-Hellman shared secret. Implementations MUST check
+// whether the computed Diffie-Hellman shared secret is the all-zero value and abort if so."
+Secret x25519(BytesView private_key, BytesView peer_public) {
+    if (private_key.size() != 32) throw std::invalid_argument("x25519 private key must be 32 bytes");
+    if (peer_public.size() != 32)
+        throw AlertError(AlertDescription::illegal_parameter,
+                         fmt::format("x25519 key share is {} bytes, not 32", peer_public.size()));
+    Botan::Curve25519_PrivateKey key(Secret(private_key.begin(), private_key.end()));
+    Secret shared = agree(key, peer_public);
+    std::uint8_t any = 0;
+    for (auto b : shared) any |= b;  // no early exit: do not leak where the first 1 bit is
+    if (any == 0)
+        throw AlertError(AlertDescription::illegal_parameter,
+                         "x25519 shared secret is all zeros: the peer sent a low-order point (RFC 8446 §7.4.2)");
+    return shared;
+}
+
+KeyPair p256_keypair() {
+    Botan::ECDH_PrivateKey key(Botan::system_rng(), p256());
+    // §4.2.8.2: struct { uint8 legacy_form = 4; opaque X[coordinate_length]; opaque Y[...]; } UncompressedPointRepresentation;
+    return {key.public_value(Botan::PointGFp::UNCOMPRESSED), Botan::BigInt::encode_1363(key.private_value(), 32)};
+}
+
+// RFC 8446 §4.2.8.2: "peers MUST validate each other's public key Y by ensuring that the
+// point is a valid point on the elliptic curve." §7.4.1: "the shared secret is the
+// x-coordinate of the ECDH shared secret elliptic curve point".
+Secret p256_ecdh(BytesView private_key, BytesView peer_public) {
+    if (private_key.size() != 32) throw std::invalid_argument("P-256 private key must be 32 bytes");
+    if (peer_public.size() != 65 || peer_public[0] != 0x04)
+        throw AlertError(AlertDescription::illegal_parameter,
+                         fmt::format("secp256r1 key share must be an uncompressed point (65 bytes, 0x04 first), got {} bytes",
+                                     peer_public.size()));
+    Botan::ECDH_PrivateKey key(Botan::system_rng(), p256(), Botan::BigInt(private_key.data(), private_key.size()));
+    try {
+        return agree(key, peer_public);  // Botan decodes the point and checks it is on the curve
+    } catch (const Botan::Exception& e) {
+        throw AlertError(AlertDescription::illegal_parameter,
+                         fmt::format("secp256r1 key share is not a point on the curve ({})", e.what()));
+    }
+}
+
+// ---- AEAD -----------------------------------------------------------------------------
+
+std::size_t aead_key_length(AeadAlg alg) { return alg == AeadAlg::aes_128_gcm ? 16 : 32; }
+
+std::string aead_name(AeadAlg alg) {
+    switch (alg) {
+    case AeadAlg::aes_128_gcm: return "AES-128-GCM";
+    case AeadAlg::aes_256_gcm: return "AES-256-GCM";
+    case AeadAlg::chacha20_poly1305: return "ChaCha20-Poly1305";
+    }
+    return "unknown AEAD";
+}
+
+namespace {
+
+std::unique_ptr<Botan::AEAD_Mode> start_aead(AeadAlg alg, Botan::Cipher_Dir dir, BytesView key, BytesView nonce,
+                                             BytesView aad) {
+    if (key.size() != aead_key_length(alg) || nonce.size() != aead_iv_length)
+        throw std::invalid_argument(fmt::format("{}: key must be {} bytes and nonce {} (got {} and {})", aead_name(alg),
+                                                aead_key_length(alg), aead_iv_length, key.size(), nonce.size()));
+    const char* name = alg == AeadAlg::aes_128_gcm   ? "AES-128/GCM"
+                       : alg == AeadAlg::aes_256_gcm ? "AES-256/GCM"
+                                                     : "ChaCha20Poly1305";
+    auto mode = Botan::AEAD_Mode::create_or_throw(name, dir);
+    mode->set_key(key.data(), key.size());
+    mode->set_associated_data(aad.data(), aad.size());
+    mode->start(nonce.data(), nonce.size());
+    return mode;
+}
+
+}  // namespace
+
+Bytes aead_seal(AeadAlg alg, BytesView key, BytesView nonce, BytesView aad, BytesView plaintext) {
+    auto mode = start_aead(alg, Botan::ENCRYPTION, key, nonce, aad);
+    Secret buffer(plaintext.begin(), plaintext.end());
+    mode->finish(buffer);  // encrypts in place and appends the tag
+    return to_plain(buffer);
+}
+
+std::optional<Bytes> aead_open(AeadAlg alg, BytesView key, BytesView nonce, BytesView aad,
+                               BytesView ciphertext_and_tag) {
+    if (ciphertext_and_tag.size() < aead_tag_length) return std::nullopt;
+    auto mode = start_aead(alg, Botan::DECRYPTION, key, nonce, aad);
+    Secret buffer(ciphertext_and_tag.begin(), ciphertext_and_tag.end());
+    try {
+        mode->finish(buffer);  // checks the tag, then decrypts in place and drops the tag
+    } catch (const Botan::Invalid_Authentication_Tag&) {
+        return std::nullopt;
+    }
+    return to_plain(buffer);
+}
+
+// ---- Signatures -----------------------------------------------------------------------
+
+namespace {
+
+// RFC 8446 §4.2.3: which key each SignatureScheme needs, and how Botan names its padding.
+//   "ECDSA algorithms: Indicates a signature algorithm using ECDSA, the corresponding curve
+//    as defined in ANSI X9.62 and FIPS 186-4, and the corresponding hash algorithm"
+//   "RSASSA-PSS RSAE algorithms: ... The length of the Salt MUST be equal to the length of
+//    the output of the digest algorithm" (the same hash for MGF1)
+//   "EdDSA algorithms: ... PureEdDSA"
+// RSASSA-PKCS1-v1_5 is absent on purpose: TLS 1.3 never uses it for CertificateVerify (§4.4.3).
+struct SchemeInfo {
+    SignatureScheme scheme;
+    std::string_view key_algorithm;  // Botan's algo_name()
+    std::string_view curve;          // ECDSA only: the curve the scheme fixes
+    std::string_view padding;        // Botan's EMSA name
+    bool der;                        // ECDSA: the signature is a DER ECDSA-Sig-Value
+};
+
+constexpr SchemeInfo scheme_table[] = {
+    {SignatureScheme::ecdsa_secp256r1_sha256, "ECDSA", "secp256r1", "EMSA1(SHA-256)", true},
+    {SignatureScheme::ecdsa_secp384r1_sha384, "ECDSA", "secp384r1", "EMSA1(SHA-384)", true},
+    {SignatureScheme::ecdsa_secp521r1_sha512, "ECDSA", "secp521r1", "EMSA1(SHA-512)", true},
+    {SignatureScheme::rsa_pss_rsae_sha256, "RSA", "", "PSSR(SHA-256,MGF1,32)", false},
+    {SignatureScheme::rsa_pss_rsae_sha384, "RSA", "", "PSSR(SHA-384,MGF1,48)", false},
+    {SignatureScheme::rsa_pss_rsae_sha512, "RSA", "", "PSSR(SHA-512,MGF1,64)", false},
+    {SignatureScheme::ed25519, "Ed25519", "", "Pure", false},
+};
+
+std::string curve_of(const Botan::Public_Key& key) {
+    const auto* ec = dynamic_cast<const Botan::EC_PublicKey*>(&key);
+    return ec ? ec->domain().get_curve_oid().to_formatted_string() : "";
+}
+
+bool fits(const SchemeInfo& s, const Botan::Public_Key& key) {
+    return key.algo_name() == s.key_algorithm && curve_of(key) == s.curve;
+}
+
+const SchemeInfo* scheme_for_key(SignatureScheme scheme, const Botan::Public_Key& key) {
+    for (const auto& s : scheme_table)
+        if (s.scheme == scheme && fits(s, key)) return &s;
+    return nullptr;
+}
+
+std::vector<SignatureScheme> schemes_for_key(const Botan::Public_Key& key) {
+    std::vector<SignatureScheme> out;
+    for (const auto& s : scheme_table)
+        if (fits(s, key)) out.push_back(s.scheme);
+    return out;
+}
+
+// "ECDSA P-256", "RSA-2048", "Ed25519"
+std::string describe_key(const Botan::Public_Key& key) {
+    const std::string curve = curve_of(key);
+    if (curve == "secp256r1") return "ECDSA P-256";
+    if (curve == "secp384r1") return "ECDSA P-384";
+    if (curve == "secp521r1") return "ECDSA P-521";
+    if (key.algo_name() == "RSA") return fmt::format("RSA-{}", key.key_length());
+    return curve.empty() ? key.algo_name() : key.algo_name() + " " + curve;
+}
+
+Botan::Signature_Format format_of(const SchemeInfo& s) {
+    return s.der ? Botan::DER_SEQUENCE : Botan::IEEE_1363;
+}
+
+}  // namespace
+
+struct PrivateKey::Impl {
+    std::unique_ptr<Botan::Private_Key> key;
+};
+
+PrivateKey::PrivateKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PrivateKey::~PrivateKey() = default;
+PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
+PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
+
+PrivateKey PrivateKey::load_pem(std::string_view pem) {
+    std::unique_ptr<Botan::Private_Key> key;
+    try {
+        Botan::DataSource_Memory source{std::string(pem)};
+        key = Botan::PKCS8::load_key(source);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("not an unencrypted PKCS#8 PEM private key ({})", e.what()));
+    }
+    if (schemes_for_key(*key).empty())
+        throw std::runtime_error(fmt::format("{} keys cannot sign in TLS 1.3 here (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)",
+                                             describe_key(*key)));
+    return PrivateKey(std::make_unique<Impl>(Impl{std::move(key)}));
+}
+
+PrivateKey PrivateKey::load_pem_file(const std::string& path) {
+    const std::string text = read_text_file(path, "private key file");
+    try {
+        return load_pem(text);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("private key file {}: {}", path, e.what()));
+    }
+}
+
+std::vector<SignatureScheme> PrivateKey::schemes() const { return schemes_for_key(*impl_->key); }
+
+std::string PrivateKey::algorithm() const { return describe_key(*impl_->key); }
+
+Bytes PrivateKey::sign(SignatureScheme scheme, BytesView message) const {
+    const SchemeInfo* s = scheme_for_key(scheme, *impl_->key);
+    if (!s) throw std::invalid_argument(fmt::format("a {} key cannot sign with {}", algorithm(), name(scheme)));
+    try {
+        Botan::PK_Signer signer(*impl_->key, Botan::system_rng(), std::string(s->padding), format_of(*s));
+        return signer.sign_message(message.data(), message.size(), Botan::system_rng());
+    } catch (const Botan::Exception& e) {
+        throw std::runtime_error(fmt::format("signing with {} failed: {}", name(scheme), e.what()));
+    }
+}
+
+namespace {
+
+Botan::X509_Certificate parse_certificate(BytesView der, std::string_view what) {
+    try {
+        return Botan::X509_Certificate(der.data(), der.size());
+    } catch (const std::exception& e) {
+        throw AlertError(AlertDescription::bad_certificate, fmt::format("{} is malformed ({})", what, e.what()));
+    }
+}
+
+}  // namespace
+
+bool verify_signature(BytesView leaf_der, SignatureScheme scheme, BytesView message, BytesView signature) {
+    try {
+        const auto key = Botan::X509_Certificate(leaf_der.data(), leaf_der.size()).load_subject_public_key();
+        const SchemeInfo* s = scheme_for_key(scheme, *key);
+        if (!s) return false;
+        Botan::PK_Verifier verifier(*key, std::string(s->padding), format_of(*s));
+        return verifier.verify_message(message.data(), message.size(), signature.data(), signature.size());
+    } catch (const std::exception&) {
+        return false;  // an unreadable certificate or signature encoding is a failed verification
+    }
+}
+
+std::vector<SignatureScheme> schemes_for_certificate(BytesView leaf_der) {
+    const auto cert = parse_certificate(leaf_der, "the certificate");
+    try {
+        return schemes_for_key(*cert.load_subject_public_key());
+    } catch (const std::exception& e) {
+        throw AlertError(AlertDescription::unsupported_certificate,
+                         fmt::format("cannot use the certificate's public key ({})", e.what()));
+    }
+}
+
+// ---- Certificates ---------------------------------------------------------------------
+
+namespace {
+
+// Every "-----BEGIN CERTIFICATE-----" block of a PEM text, as DER; other blocks are skipped.
+std::vector<Bytes> pem_certificates(const std::string& text) {
+    static constexpr std::string_view begin = "-----BEGIN CERTIFICATE-----";
+    static constexpr std::string_view end = "-----END CERTIFICATE-----";
+    std::vector<Bytes> out;
+    std::size_t at = text.find(begin);
+    while (at != std::string::npos) {
+        const std::size_t stop = text.find(end, at);
+        if (stop == std::string::npos) throw std::runtime_error("a certificate has no END line");
+        const auto der = Botan::PEM_Code::decode_check_label(text.substr(at, stop + end.size() - at), "CERTIFICATE");
+        out.emplace_back(der.begin(), der.end());
+        at = text.find(begin, stop);
+    }
+    return out;
+}
+
+std::string date(std::chrono::system_clock::time_point t) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char out[16];
+    std::strftime(out, sizeof out, "%Y-%m-%d", &utc);
+    return out;
+}
+
+std::string short_dn(const Botan::X509_DN& dn) {
+    const std::string cn = dn.get_first_attribute("CN");
+    return cn.empty() ? dn.to_string() : "CN=" + cn;
+}
+
+std::string describe(const Botan::X509_Certificate& cert) {
+    std::string key;
+    try {
+        key = describe_key(*cert.load_subject_public_key());
+    } catch (const std::exception&) {
+        key = "unsupported (" + cert.subject_public_key_algo().get_oid().to_formatted_string() + ")";
+    }
+    return fmt::format("subject {}, issuer {}, valid {} .. {}, key {}", short_dn(cert.subject_dn()),
+                       short_dn(cert.issuer_dn()), date(cert.not_before().to_std_timepoint()),
+                       date(cert.not_after().to_std_timepoint()), key);
+}
+
+// The names a certificate is for, for error messages: "DNS:localhost, IP:127.0.0.1".
+std::string names_of(const Botan::X509_Certificate& cert) {
+    std::string out;
+    for (const auto& [kind, value] : cert.subject_alt_name().contents())
+        if (kind == "DNS" || kind == "IP") out += (out.empty() ? "" : ", ") + kind + ":" + value;
+    return out.empty() ? "no subject alternative names, " + short_dn(cert.subject_dn()) : out;
+}
+
+// RFC 6125 / RFC 5280: an IP address literal matches only an iPAddress SAN, never a DNS name.
+std::optional<in_addr> ipv4_literal(const std::string& name) {
+    in_addr a{};
+    if (inet_pton(AF_INET, name.c_str(), &a) == 1) return a;
+    return std::nullopt;
+}
+
+bool is_ipv6_literal(const std::string& name) {
+    in6_addr a{};
+    return inet_pton(AF_INET6, name.c_str(), &a) == 1;
+}
+
+bool has_ip_san(const Botan::X509_Certificate& cert, in_addr wanted) {
+    for (const auto& ip : cert.subject_alt_name().get_attribute("IP")) {
+        auto got = ipv4_literal(ip);
+        if (got && got->s_addr == wanted.s_addr) return true;
+    }
+    return false;
+}
+
+// RFC 8446 §6.2 names the alerts; which Botan path validation result means which.
+AlertDescription alert_for(Botan::Certificate_Status_Code code) {
+    using C = Botan::Certificate_Status_Code;
+    switch (code) {
+    case C::CERT_NOT_YET_VALID:
+    case C::CERT_HAS_EXPIRED: return AlertDescription::certificate_expired;
+    case C::CERT_ISSUER_NOT_FOUND:
+    case C::CANNOT_ESTABLISH_TRUST:
+    case C::CHAIN_LACKS_TRUST_ROOT:
+    case C::CERT_CHAIN_LOOP: return AlertDescription::unknown_ca;
+    case C::SIGNATURE_ALGO_UNKNOWN:
+    case C::SIGNATURE_ALGO_BAD_PARAMS:
+    case C::SIGNATURE_METHOD_TOO_WEAK:
+    case C::UNTRUSTED_HASH:
+    case C::UNKNOWN_CRITICAL_EXTENSION: return AlertDescription::unsupported_certificate;
+    case C::CERT_IS_REVOKED: return AlertDescription::certificate_revoked;
+    default: return AlertDescription::bad_certificate;
+    }
+}
+
+// Plain words for a failed validation: what, about which certificate.
+std::string explain(const Botan::Path_Validation_Result& result, const std::vector<Botan::X509_Certificate>& chain,
+                    const std::string& anchors_file, const std::string& server_name,
+                    std::chrono::system_clock::time_point now) {
+    using C = Botan::Certificate_Status_Code;
+    const C code = result.result();
+    // Which certificate it is about: the first in the built path with that status.
+    const Botan::X509_Certificate* cert = &chain.front();
+    const auto& path = result.cert_path();
+    const auto& statuses = result.all_statuses();
+    for (std::size_t i = 0; i < statuses.size() && i < path.size(); ++i)
+        if (statuses[i].count(code)) {
+            cert = path[i].get();
+            break;
+        }
+    const std::string about = describe(*cert);
+    switch (code) {
+    case C::CERT_HAS_EXPIRED: return fmt::format("certificate has expired (checked on {}): {}", date(now), about);
+    case C::CERT_NOT_YET_VALID: return fmt::format("certificate is not yet valid (checked on {}): {}", date(now), about);
+    case C::CERT_ISSUER_NOT_FOUND:
+    case C::CANNOT_ESTABLISH_TRUST:
+    case C::CHAIN_LACKS_TRUST_ROOT:
+        return fmt::format("no path to a trust anchor in {}: {}", anchors_file, about);
+    case C::CERT_NAME_NOMATCH:
+        return fmt::format("certificate is for {}, not for '{}'", names_of(chain.front()), server_name);
+    case C::SIGNATURE_ERROR: return fmt::format("bad signature in the chain, on: {}", about);
+    default: return fmt::format("certificate rejected: {}: {}", result.result_string(), about);
+    }
+}
+
+}  // namespace
+
+std::vector<Bytes> load_certificate_chain_pem_file(const std::string& path) {
+    const std::string text = read_text_file(path, "certificate file");
+    std::vector<Bytes> chain;
+    try {
+        chain = pem_certificates(text);
+        for (const auto& der : chain) Botan::X509_Certificate(der.data(), der.size());  // fail here, not mid-handshake
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("certificate file {}: {}", path, e.what()));
+    }
+    if (chain.empty()) throw std::runtime_error(fmt::format("certificate file {} holds no CERTIFICATE block", path));
+    return chain;
+}
+
+// RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
+// abort the handshake with a "decode_error" alert" (the caller checks that); otherwise a
+// chain that does not validate is rejected with the alert that says why (§6.2).
+void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
+                                const std::string& server_name, std::chrono::system_clock::time_point now) {
+    if (chain_der.empty()) throw AlertError(AlertDescription::bad_certificate, "the certificate chain is empty");
+    std::vector<Botan::X509_Certificate> chain;
+    for (std::size_t i = 0; i < chain_der.size(); ++i)
+        chain.push_back(parse_certificate(chain_der[i], fmt::format("certificate {} of the chain", i)));
+
+    Botan::Certificate_Store_In_Memory anchors;
+    try {
+        for (const auto& der : pem_certificates(read_text_file(trust_anchor_pem_file, "trust anchor file")))
+            anchors.add_certificate(Botan::X509_Certificate(der.data(), der.size()));
+    } catch (const std::exception& e) {
+        throw AlertError(AlertDescription::internal_error,
+                         fmt::format("cannot load trust anchors from {}: {}", trust_anchor_pem_file, e.what()));
+    }
+
+    // Botan matches host names against DNS SANs only; an IP literal is checked below.
+    const auto ipv4 = ipv4_literal(server_name);
+    const bool ip_literal = ipv4 || is_ipv6_literal(server_name);
+    // Defaults: no revocation checks, keys and signature hashes of at least 110 bits of
+    // strength (so RSA-2048 passes and SHA-1 signatures fail).
+    const Botan::Path_Validation_Restrictions restrictions;
+    const auto result = [&] {
+        try {
+            return Botan::x509_path_validate(chain, restrictions, anchors, ip_literal ? "" : server_name,
+                                             Botan::Usage_Type::UNSPECIFIED, now);
+        } catch (const std::exception& e) {
+            throw AlertError(AlertDescription::bad_certificate, fmt::format("certificate chain rejected ({})", e.what()));
+        }
+    }();
+    if (!result.successful_validation())
+        throw AlertError(alert_for(result.result()), explain(result, chain, trust_anchor_pem_file, server_name, now));
+
+    if (ip_literal && !(ipv4 && has_ip_san(chain.front(), *ipv4)))
+        throw AlertError(AlertDescription::bad_certificate,
+                         fmt::format("certificate is for {}, not for IP address {}", names_of(chain.front()),
+                                     server_name));
+}
+
+std::string describe_certificate(BytesView der) {
+    try {
+        return describe(Botan::X509_Certificate(der.data(), der.size()));
+    } catch (const std::exception& e) {
+        return fmt::format("malformed certificate ({})", e.what());
+    }
+}
+
+}  // namespace tls

@@ -1,0 +1,174 @@
+// common/crypto.hpp — introduced in chapter 04 (key exchange), grown in 05/06/07;
+// the cryptographic primitives every chapter calls, on one page.
+//
+// RFC 8446 names the primitives and leaves them to other RFCs: SHA-256/384 for the
+// transcript (§4.4.1), HMAC and HKDF (RFC 2104, RFC 5869) for the key schedule (§7.1),
+// X25519 and P-256 for key exchange (§4.2.8.2, §7.4), AES-GCM and ChaCha20-Poly1305
+// for records (§5.2, RFC 5116), and signatures and certificates for authentication
+// (§4.2.3, §4.4.2, §4.4.3).
+//
+// This pair of files is the only place that includes Botan: everything else calls the
+// small named functions below. The one Botan type here is secure_vector, which zeroes
+// its memory when freed: secrets live in it (`Secret`).
+// Botan's exceptions never escape: they come out as AlertError (a peer sent something
+// bad) or std::runtime_error (a local problem, such as a missing key file).
+#pragma once
+
+#include "alert.hpp"
+#include "bytes.hpp"
+#include "enums.hpp"
+
+#include <botan/secmem.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tls {
+
+using Secret = Botan::secure_vector<std::uint8_t>;  // secrets live here (zeroed on free)
+
+// Random bytes from the operating system (ClientHello.random, ephemeral keys).
+Bytes random_bytes(std::size_t n);
+
+// ---- Hashes (§4.4.1) --------------------------------------------------------------
+
+enum class HashAlg { sha256, sha384 };
+std::size_t hash_length(HashAlg);  // Hash.length: 32 or 48
+Bytes hash(HashAlg, BytesView data);
+
+// RFC 8446 §4.4.1: Transcript-Hash(M1, M2, ... Mn) = Hash(M1 || M2 || ... || Mn),
+// over each handshake message with its 4-byte header, without record headers.
+// It is read at several points of the handshake while messages keep coming, so
+// current() hashes a copy of the state and the running hash goes on.
+class TranscriptHash {
+public:
+    explicit TranscriptHash(HashAlg);
+    ~TranscriptHash();
+    TranscriptHash(TranscriptHash&&) noexcept;
+    TranscriptHash& operator=(TranscriptHash&&) noexcept;
+
+    void update(BytesView handshake_message_bytes);
+    Bytes current() const;  // hash of everything so far, without finishing
+    HashAlg alg() const { return alg_; }
+
+private:
+    struct Impl;
+    HashAlg alg_;
+    std::unique_ptr<Impl> impl_;
+};
+
+// ---- HMAC and HKDF (RFC 2104, RFC 5869; used by §7.1 and §4.4.4) -------------------
+
+Secret hmac(HashAlg, BytesView key, BytesView data);
+// RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM). An empty salt means HashLen zeros.
+Secret hkdf_extract(HashAlg, BytesView salt, BytesView ikm);
+// RFC 5869 §2.3: OKM = first L octets of T(1) | T(2) | ..., T(i) = HMAC(PRK, T(i-1) | info | i).
+Secret hkdf_expand(HashAlg, BytesView prk, BytesView info, std::size_t length);
+
+// Compares in time that depends only on the length (Finished, binders: §4.4.4).
+bool constant_time_equal(BytesView a, BytesView b);
+
+// ---- Key exchange (§4.2.8.2, §7.4) -------------------------------------------------
+
+struct KeyPair {
+    Bytes public_key;    // what goes into KeyShareEntry.key_exchange
+    Secret private_key;  // X25519: 32 bytes; P-256: the 32-byte scalar
+};
+
+KeyPair x25519_keypair();
+KeyPair x25519_keypair_from_private(BytesView private_key);  // fixed keys, for RFC 8448 tests
+// X25519(private, peer). Throws AlertError{illegal_parameter} if the peer's key is not
+// 32 bytes or the result is all zeros (a low-order point, §7.4.2).
+Secret x25519(BytesView private_key, BytesView peer_public);
+
+// public_key = the uncompressed point 0x04 || X || Y, 65 bytes (§4.2.8.2).
+KeyPair p256_keypair();
+// Throws AlertError{illegal_parameter} if the peer's point is not 65 bytes, not
+// uncompressed or not on the curve (§4.2.8.2). The result is the X coordinate (§7.4.1).
+Secret p256_ecdh(BytesView private_key, BytesView peer_public);
+
+// ---- AEAD (§5.2, RFC 5116) ---------------------------------------------------------
+
+enum class AeadAlg { aes_128_gcm, aes_256_gcm, chacha20_poly1305 };
+inline constexpr std::size_t aead_iv_length = 12;   // all three: 96-bit nonce (§5.3)
+inline constexpr std::size_t aead_tag_length = 16;  // all three: 128-bit tag
+std::size_t aead_key_length(AeadAlg);                // 16 or 32
+std::string aead_name(AeadAlg);                      // "AES-128-GCM", for traces
+
+// Returns ciphertext || tag.
+Bytes aead_seal(AeadAlg, BytesView key, BytesView nonce, BytesView aad, BytesView plaintext);
+// nullopt if the input is shorter than a tag or does not authenticate.
+std::optional<Bytes> aead_open(AeadAlg, BytesView key, BytesView nonce, BytesView aad,
+                               BytesView ciphertext_and_tag);
+
+// ---- Signatures (§4.2.3, §4.4.3) ---------------------------------------------------
+
+class PrivateKey {
+public:
+    // PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----", as `openssl genpkey` writes).
+    // Throws std::runtime_error saying which file and what was wrong.
+    static PrivateKey load_pem_file(const std::string& path);
+    static PrivateKey load_pem(std::string_view pem);
+
+    ~PrivateKey();
+    PrivateKey(PrivateKey&&) noexcept;
+    PrivateKey& operator=(PrivateKey&&) noexcept;
+
+    // ECDSA P-256 -> {ecdsa_secp256r1_sha256} (likewise P-384, P-521);
+    // RSA -> {rsa_pss_rsae_sha256, rsa_pss_rsae_sha384, rsa_pss_rsae_sha512};
+    // Ed25519 -> {ed25519}.
+    std::vector<SignatureScheme> schemes() const;
+    std::string algorithm() const;  // "ECDSA P-256", "RSA-2048", "Ed25519"
+    // ECDSA signatures come out DER-encoded, as TLS sends them. Throws
+    // std::invalid_argument if `scheme` is not one of schemes().
+    Bytes sign(SignatureScheme scheme, BytesView message) const;
+
+private:
+    struct Impl;
+    explicit PrivateKey(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Verifies `signature` over `message` with the leaf certificate's public key. False when
+// it does not verify, the scheme does not fit the key (TLS 1.3 allows no RSA PKCS#1
+// v1.5 here, §4.4.3) or the certificate cannot be read. ECDSA signatures are DER;
+// RSA-PSS uses MGF1 with the same hash and a salt as long as the hash (§4.2.3).
+bool verify_signature(BytesView leaf_der, SignatureScheme scheme, BytesView message,
+                      BytesView signature);
+// The schemes verify_signature accepts for this certificate's key.
+// Throws AlertError{bad_certificate} if the certificate cannot be read.
+std::vector<SignatureScheme> schemes_for_certificate(BytesView leaf_der);
+
+// ---- Certificates (§4.4.2, §4.4.2.4) -----------------------------------------------
+
+// The DER of each "CERTIFICATE" block in a PEM file, in file order (leaf first).
+// Throws std::runtime_error if the file cannot be read or holds no certificate.
+std::vector<Bytes> load_certificate_chain_pem_file(const std::string& path);
+
+// Validates a chain (leaf first) against the trust anchors in a PEM bundle file, at time
+// `now`, for `server_name`: a DNS name, or an IP address literal that must match an IP
+// SAN (IPv4 only: Botan 2 ignores IPv6 SANs). An empty server_name skips the name check.
+// Throws AlertError saying in plain words what was wrong:
+//   certificate_expired      a certificate is expired or not yet valid
+//   unknown_ca               no path to a trust anchor
+//   bad_certificate          a bad signature in the chain, a malformed certificate, the
+//                            name does not match, an empty chain
+//   unsupported_certificate  an unknown algorithm or critical extension, a weak hash
+//   internal_error           the trust anchor file cannot be read (our problem, not the peer's)
+void validate_certificate_chain(const std::vector<Bytes>& chain_der,
+                                const std::string& trust_anchor_pem_file,
+                                const std::string& server_name,
+                                std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// One line for traces: "subject CN=localhost, issuer CN=tls-by-hand test CA,
+// valid 2026-01-01 .. 2036-01-01, key ECDSA P-256". Never throws: a certificate that
+// cannot be read gives "malformed certificate (<why>)".
+std::string describe_certificate(BytesView der);
+
+}  // namespace tls

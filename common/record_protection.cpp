@@ -1,0 +1,113 @@
+// common/record_protection.cpp — introduced in chapter 06 (encrypted records).
+// RFC 8446 §5.2, §5.3, §5.4.
+#include "record_protection.hpp"
+
+#include "alert.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace tls {
+
+Bytes encode_inner_plaintext(ContentType type, BytesView content, std::size_t padding) {
+    Bytes out(content.begin(), content.end());
+    out.push_back(static_cast<std::uint8_t>(type));
+    out.resize(out.size() + padding, 0);  // §5.4: "padding octets ... all zeros"
+    return out;
+}
+
+// RFC 8446 §5.4: "the receiving implementation scans the field from the end toward the
+// beginning until it finds a non-zero octet. This non-zero octet is the content type of
+// the message. ... If a receiving implementation does not find a non-zero octet in the
+// cleartext, it MUST terminate the connection with an "unexpected_message" alert."
+InnerPlaintext decode_inner_plaintext(BytesView plaintext) {
+    const auto last = std::find_if(plaintext.rbegin(), plaintext.rend(), [](std::uint8_t b) { return b != 0; });
+    if (last == plaintext.rend())
+        throw AlertError(AlertDescription::unexpected_message,
+                         fmt::format("protected record has no content type: its {} bytes of plaintext are all zeros",
+                                     plaintext.size()));
+    const std::size_t type_at = static_cast<std::size_t>(plaintext.rend() - last) - 1;
+    return {static_cast<ContentType>(plaintext[type_at]), Bytes(plaintext.begin(), plaintext.begin() + type_at)};
+}
+
+// RFC 8446 §5.3:
+//   1. The 64-bit record sequence number is encoded in network byte order and padded to
+//      the left with zeros to iv_length.
+//   2. The padded sequence number is XORed with either the static client_write_iv or
+//      server_write_iv (depending on the role).
+Bytes per_record_nonce(BytesView iv, std::uint64_t sequence_number) {
+    if (iv.size() < 8) throw std::invalid_argument("per_record_nonce: iv_length must be at least 8");
+    Bytes nonce(iv.begin(), iv.end());
+    for (std::size_t i = 0; i < 8; ++i)
+        nonce[nonce.size() - 1 - i] ^= static_cast<std::uint8_t>(sequence_number >> (8 * i));
+    return nonce;
+}
+
+RecordProtection::RecordProtection(AeadAlg aead, TrafficKeys keys) : aead_(aead), keys_(std::move(keys)) {
+    if (keys_.key.size() != aead_key_length(aead) || keys_.iv.size() != aead_iv_length)
+        throw std::invalid_argument(fmt::format("RecordProtection: {} needs a {}-byte key and a {}-byte iv",
+                                                aead_name(aead), aead_key_length(aead), aead_iv_length));
+}
+
+// The nonce for this record, then one step on (§5.3: "incremented by one after reading or
+// writing each record"). "If a TLS implementation would need to wrap a sequence number,
+// it MUST either rekey (Section 4.6.3) or terminate the connection."
+Bytes RecordProtection::next_nonce() {
+    if (sequence_number_ == std::numeric_limits<std::uint64_t>::max())
+        throw std::overflow_error("record sequence number would wrap: a KeyUpdate was due long ago (§5.3, §5.5)");
+    return per_record_nonce(keys_.iv, sequence_number_++);
+}
+
+// RFC 8446 §5.2:
+//   struct {
+//       ContentType opaque_type = application_data; /* 23 */
+//       ProtocolVersion legacy_record_version = 0x0303; /* TLS v1.2 */
+//       uint16 length;
+//       opaque encrypted_record[TLSCiphertext.length];
+//   } TLSCiphertext;
+//
+//   additional_data = TLSCiphertext.opaque_type || TLSCiphertext.legacy_record_version ||
+//                     TLSCiphertext.length
+//   AEADEncrypted = AEAD-Encrypt(write_key, nonce, additional_data, plaintext)
+Bytes RecordProtection::seal(ContentType inner_type, BytesView content, std::size_t padding) {
+    if (content.size() + padding > max_plaintext_length)
+        throw std::length_error(fmt::format("record content + padding is {} bytes; at most 2^14 fit in one record (§5.4)",
+                                            content.size() + padding));
+    const Bytes inner = encode_inner_plaintext(inner_type, content, padding);
+    ByteWriter record;  // the header first: it is the additional data
+    record.u8(static_cast<std::uint8_t>(ContentType::application_data));
+    record.u16(TLS1_2);
+    record.u16(static_cast<std::uint16_t>(inner.size() + aead_tag_length));
+    const Bytes encrypted = aead_seal(aead_, keys_.key, next_nonce(), record.data(), inner);
+    record.bytes(encrypted);
+    return record.take();
+}
+
+InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_record) {
+    // §5.2: "An endpoint that receives a record from its peer with TLSCiphertext.length
+    // larger than 2^14 + 256 octets MUST terminate the connection with a "record_overflow" alert."
+    if (encrypted_record.size() > max_ciphertext_length)
+        throw AlertError(AlertDescription::record_overflow,
+                         fmt::format("protected record is {} bytes; the limit is 2^14 + 256 = {}",
+                                     encrypted_record.size(), max_ciphertext_length));
+    // §5.2: "If the decryption fails, the receiver MUST terminate the connection with a
+    // "bad_record_mac" alert."
+    const std::uint64_t seq = sequence_number_;
+    auto plaintext = aead_open(aead_, keys_.key, next_nonce(), header, encrypted_record);
+    if (!plaintext)
+        throw AlertError(AlertDescription::bad_record_mac,
+                         fmt::format("record {} does not authenticate under the {} key: it was changed, or "
+                                     "the keys or sequence numbers of the two sides disagree",
+                                     seq, aead_name(aead_)));
+    // §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets."
+    if (plaintext->size() > max_plaintext_length + 1)
+        throw AlertError(AlertDescription::record_overflow,
+                         fmt::format("decrypted record is {} bytes; the limit is 2^14 + 1", plaintext->size()));
+    return decode_inner_plaintext(*plaintext);
+}
+
+}  // namespace tls

@@ -1,0 +1,72 @@
+// common/record_protection.hpp — introduced in chapter 06 (encrypted records).
+// RFC 8446 §5.2 (record payload protection), §5.3 (per-record nonce), §5.4 (record
+// padding), §5.5 (limits on key usage). Bytes in, bytes out: no sockets, so tests and
+// fuzzers drive it directly.
+#pragma once
+
+#include "bytes.hpp"
+#include "crypto.hpp"
+#include "enums.hpp"
+#include "key_schedule.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tls {
+
+inline constexpr std::size_t max_plaintext_length = 1 << 14;           // §5.1: 2^14
+inline constexpr std::size_t max_ciphertext_length = (1 << 14) + 256;  // §5.2: 2^14 + 256
+
+// RFC 8446 §5.2:
+//   struct {
+//       opaque content[TLSPlaintext.length];
+//       ContentType type;
+//       uint8 zeros[length_of_padding];
+//   } TLSInnerPlaintext;
+Bytes encode_inner_plaintext(ContentType type, BytesView content, std::size_t padding = 0);
+
+struct InnerPlaintext {
+    ContentType type;
+    Bytes content;
+};
+// Strips the zeros from the end; the last non-zero byte is the type (§5.4).
+// All zeros -> AlertError{unexpected_message}.
+InnerPlaintext decode_inner_plaintext(BytesView plaintext);
+
+// RFC 8446 §5.3: the 64-bit sequence number, big-endian, left-padded with zeros to
+// iv_length, XORed with the static write IV.
+Bytes per_record_nonce(BytesView iv, std::uint64_t sequence_number);
+
+// One direction of protection: a traffic key, its IV and the sequence number, which
+// starts at 0 for each new key (§5.3). A connection holds one for reading and one for
+// writing, and replaces them whenever the key schedule moves on.
+class RecordProtection {
+public:
+    RecordProtection(AeadAlg aead, TrafficKeys keys);
+
+    // Returns the whole TLSCiphertext record: header (opaque_type = application_data(23),
+    // legacy_record_version = 0x0303, length) + encrypted_record. Splitting content into
+    // chunks of at most 2^14 bytes is the caller's job: throws std::length_error if
+    // content + padding > 2^14.
+    Bytes seal(ContentType inner_type, BytesView content, std::size_t padding = 0);
+
+    // `header` is the 5-byte record header as received (it is the additional data);
+    // `encrypted_record` the rest. Throws AlertError:
+    //   record_overflow     encrypted_record longer than 2^14 + 256, or the inner
+    //                       plaintext longer than 2^14 + 1
+    //   bad_record_mac      it does not authenticate
+    //   unexpected_message  the inner plaintext is all zeros (no content type)
+    InnerPlaintext open(BytesView header, BytesView encrypted_record);
+
+    std::uint64_t sequence_number() const { return sequence_number_; }
+    AeadAlg aead() const { return aead_; }
+
+private:
+    Bytes next_nonce();
+
+    AeadAlg aead_;
+    TrafficKeys keys_;
+    std::uint64_t sequence_number_ = 0;
+};
+
+}  // namespace tls
