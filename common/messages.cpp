@@ -80,6 +80,18 @@ std::string describe_share(const KeyShareEntry& e) {
     return fmt::format("{} {}", named(e.group), hex_preview(e.key_exchange));
 }
 
+// Names the peer chose (host names, ALPN protocols) go to a terminal: escape anything that
+// is not printable ASCII, so a hostile name cannot smuggle control sequences into the trace.
+std::string printable(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) {
+        if (!out.empty()) out += ", ";
+        for (unsigned char c : n) out += (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c))
+                                                                  : fmt::format("\\x{:02x}", c);
+    }
+    return out;
+}
+
 std::string plural(std::size_t n, std::string_view thing) {
     return fmt::format("{} {}{}", n, thing, n == 1 ? "" : "s");
 }
@@ -303,7 +315,7 @@ std::string decode_extension(const Extension& e, Where where) {
                 parse_empty(d, "server_name");
                 return "(empty: name accepted)";
             }
-            return fmt::format("{}", fmt::join(parse_server_name_list(d), ", "));
+            return printable(parse_server_name_list(d));
         case T::supported_groups: return join_names(parse_named_group_list(d));
         case T::signature_algorithms:
         case T::signature_algorithms_cert: return join_names(parse_signature_scheme_list(d));
@@ -327,7 +339,7 @@ std::string decode_extension(const Extension& e, Where where) {
             return fmt::format("{}", fmt::join(names, ", "));
         }
         case T::application_layer_protocol_negotiation:
-            return fmt::format("{}", fmt::join(parse_alpn(d), ", "));
+            return printable(parse_alpn(d));
         case T::cookie: return hex_preview(parse_cookie(d));
         case T::early_data:
             if (where == NST) return fmt::format("max_early_data_size {}", parse_max_early_data_size(d));
@@ -343,7 +355,7 @@ std::string decode_extension(const Extension& e, Where where) {
     }
 }
 
-// Extension extensions<min..2^16-1>, read from a reader positioned at its length.
+// A message's Extension extensions<..> block; `list` reads the bytes inside its length.
 // §4.2: "There MUST NOT be more than one extension of the same type in a given extension
 // block" -> illegal_parameter, as is a recognised extension in the wrong message.
 std::vector<Extension> read_extensions(ByteReader list, Where where) {
@@ -360,8 +372,9 @@ std::vector<Extension> read_extensions(ByteReader list, Where where) {
         seen[code] = true;
         if (!(allowed_in(e.extension_type) & where))
             throw AlertError(AlertDescription::illegal_parameter,
-                             fmt::format("extension {} is not allowed in this message (§4.2)", name(e.extension_type)));
-        decode_extension(e, where);  // throws decode_error if the body is malformed
+                             fmt::format("extension {} is not allowed in this message (§4.2)",
+                                         name(e.extension_type)));
+        decode_extension(e, where);  // a malformed body throws decode_error
         out.push_back(std::move(e));
     }
     return out;
@@ -556,7 +569,8 @@ ClientHello ClientHello::decode(BytesView body) {
     // handshake with an "illegal_parameter" alert." (Binders are computed over the rest.)
     for (std::size_t i = 0; i + 1 < ch.extensions.size(); ++i)
         if (ch.extensions[i].extension_type == ExtensionType::pre_shared_key)
-            throw AlertError(AlertDescription::illegal_parameter, "ClientHello: pre_shared_key is not the last extension");
+            throw AlertError(AlertDescription::illegal_parameter,
+                             "ClientHello: pre_shared_key is not the last extension");
     return ch;
 }
 

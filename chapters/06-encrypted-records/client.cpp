@@ -1,0 +1,197 @@
+// Chapter 06 — encrypted records (RFC 8446 §5.2–§5.5, §4.3.1, Appendix D.4), client side.
+// The client installs the handshake keys and decrypts the server's
+// EncryptedExtensions, the first protected message of the handshake.
+#include "connection.hpp"
+#include "key_exchange.hpp"
+#include "key_schedule.hpp"
+#include "keylog.hpp"
+
+#include <map>
+
+namespace {
+
+struct Options : tls::ClientOptions {
+    std::string server_name = "localhost";
+    std::vector<std::string> groups = {"x25519", "secp256r1"};
+    std::string keylog;
+};
+
+// Our key shares, one per offered group, kept until the server picks one.
+using KeyShares = std::map<tls::NamedGroup, tls::KeyPair>;
+
+tls::NamedGroup parse_group(const std::string& text) {
+    if (text == "x25519") return tls::NamedGroup::x25519;
+    if (text == "secp256r1" || text == "P-256") return tls::NamedGroup::secp256r1;
+    throw CLI::ValidationError("--groups", "unknown group " + text + " (x25519, secp256r1)");
+}
+
+// §4.1.2: everything the server needs to choose the connection's parameters.
+tls::ClientHello build_client_hello(const Options& options, const KeyShares& shares) {
+    tls::ClientHello hello;
+    hello.legacy_version = tls::TLS1_2;  // §4.1.2: always 0x0303; the real version is in supported_versions
+    auto random = tls::random_bytes(32);
+    std::copy(random.begin(), random.end(), hello.random.begin());
+    // Appendix D.4: a non-empty session id makes middleboxes see a familiar TLS 1.2 resumption.
+    hello.legacy_session_id = tls::random_bytes(32);
+    hello.cipher_suites = {tls::CipherSuite::TLS_AES_128_GCM_SHA256, tls::CipherSuite::TLS_AES_256_GCM_SHA384,
+                           tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+    hello.legacy_compression_methods = {0};  // §4.1.2: exactly one byte, "null"
+    std::vector<tls::NamedGroup> groups;
+    std::vector<tls::KeyShareEntry> entries;
+    for (auto& [group, pair] : shares) {
+        groups.push_back(group);
+        entries.push_back({group, pair.public_key});
+    }
+    hello.extensions = {
+        tls::make_server_name(options.server_name),  // RFC 6066 §3: which host we want
+        tls::make_supported_groups(groups),          // §4.2.7
+        tls::make_signature_algorithms({tls::SignatureScheme::ecdsa_secp256r1_sha256,  // §4.2.3
+                                        tls::SignatureScheme::rsa_pss_rsae_sha256, tls::SignatureScheme::ed25519,
+                                        tls::SignatureScheme::rsa_pss_rsae_sha384,
+                                        tls::SignatureScheme::rsa_pss_rsae_sha512}),
+        tls::make_supported_versions_client({tls::TLS1_3}),  // §4.2.1: TLS 1.3 only
+        tls::make_key_share_client(entries),                 // §4.2.8: a share per group
+    };
+    return hello;
+}
+
+// ANCHOR: check_server_hello
+// §4.1.3 and §4.2: what a client MUST check before trusting a ServerHello.
+void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& sent, const KeyShares& shares) {
+    using tls::AlertDescription;
+    using tls::AlertError;
+    if (hello.is_hello_retry_request())
+        throw AlertError(AlertDescription::handshake_failure,
+                         fmt::format("the server sent a HelloRetryRequest (it wants a key share for {}); "
+                                     "HelloRetryRequest is not handled yet — try --groups with that group",
+                                     hello.hrr_selected_group() ? name(*hello.hrr_selected_group()) : "another group"));
+    // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
+    auto version = hello.selected_version();
+    if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
+    if (*version != tls::TLS1_3)
+        throw AlertError(AlertDescription::illegal_parameter, "supported_versions selects " + tls::version_name(*version));
+    // §4.1.3: the last 8 bytes of random say "DOWNGRD" if a TLS 1.3 server was pushed to 1.2.
+    auto tail = std::span(hello.random).last<8>();
+    if (std::equal(tail.begin(), tail.end(), tls::downgrade_tls12.begin()) ||
+        std::equal(tail.begin(), tail.end(), tls::downgrade_tls11.begin()))
+        throw AlertError(AlertDescription::illegal_parameter, "downgrade sentinel in ServerHello.random");
+    if (hello.legacy_session_id_echo != sent.legacy_session_id)
+        throw AlertError(AlertDescription::illegal_parameter, "legacy_session_id_echo differs from our legacy_session_id");
+    if (std::find(sent.cipher_suites.begin(), sent.cipher_suites.end(), hello.cipher_suite) == sent.cipher_suites.end())
+        throw AlertError(AlertDescription::illegal_parameter, "the server chose a cipher suite we did not offer");
+    if (hello.legacy_compression_method != 0)
+        throw AlertError(AlertDescription::illegal_parameter, "legacy_compression_method must be 0");
+    // §4.2: a ServerHello may only carry extensions we asked for, and only these three.
+    for (auto& ext : hello.extensions)
+        if (ext.extension_type != tls::ExtensionType::supported_versions && ext.extension_type != tls::ExtensionType::key_share &&
+            ext.extension_type != tls::ExtensionType::pre_shared_key)
+            throw AlertError(AlertDescription::unsupported_extension, "unexpected extension " + name(ext.extension_type));
+    auto share = hello.key_share();
+    if (!share) throw AlertError(AlertDescription::missing_extension, "ServerHello has no key_share");
+    if (!shares.contains(share->group))
+        throw AlertError(AlertDescription::illegal_parameter, "key_share for a group we sent no share for: " + name(share->group));
+}
+// ANCHOR_END: check_server_hello
+
+// ANCHOR: establish_handshake_keys
+// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
+struct HandshakeKeys {
+    tls::HandshakeSecret handshake_secret;
+    tls::Secret client_handshake_traffic_secret;
+    tls::Secret server_handshake_traffic_secret;
+    tls::TrafficKeys client_keys;  // protects what we send
+    tls::TrafficKeys server_keys;  // protects what the server sends
+};
+
+HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
+                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
+                                       tls::BytesView client_random) {
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    trace.value("early_secret", early.secret());
+    auto handshake_secret = early.mix_shared_secret(shared_secret);
+    trace.value("handshake_secret", handshake_secret.secret());
+    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
+    auto hello_hash = transcript.current();
+    trace.value("transcript_hash", hello_hash);
+    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
+    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
+    trace.value("client_handshake_traffic_secret", c_hs);
+    trace.value("server_handshake_traffic_secret", s_hs);
+    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
+    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
+    // §7.3: each direction's write key and IV.
+    auto client_keys = tls::traffic_keys(suite, c_hs);
+    auto server_keys = tls::traffic_keys(suite, s_hs);
+    trace.value("client_handshake key", client_keys.key);
+    trace.value("client_handshake iv", client_keys.iv);
+    trace.value("server_handshake key", server_keys.key);
+    trace.value("server_handshake iv", server_keys.iv);
+    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
+}
+// ANCHOR_END: establish_handshake_keys
+
+// ANCHOR: handshake
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
+    KeyShares shares;
+    for (auto& g : options.groups) shares.emplace(parse_group(g), tls::generate_key_share(parse_group(g)));
+    auto client_hello = build_client_hello(options, shares);
+    auto client_hello_raw = co_await conn.write(client_hello);
+
+    auto [server_hello, server_hello_raw] = co_await conn.read<tls::ServerHello>();
+    check_server_hello(server_hello, client_hello, shares);
+    auto server_share = *server_hello.key_share();
+    conn.trace().value("negotiated", fmt::format("{}, {}", name(server_hello.cipher_suite), name(server_share.group)));
+    // §4.4.1: now that the suite is known, so is the transcript's hash function.
+    const auto& suite = *tls::suite_info(server_hello.cipher_suite);
+    tls::TranscriptHash transcript(suite.hash);
+    transcript.update(client_hello_raw);
+    transcript.update(server_hello_raw);
+
+    // §7.4: the same secret the server computed, from our private key and its public one.
+    auto shared = tls::shared_secret(server_share.group, shares.at(server_share.group).private_key, server_share.key_exchange);
+    conn.trace().value("shared_secret", shared);
+    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, tls::KeyLog(options.keylog),
+                                         client_hello.random);
+
+    // ANCHOR: protect
+    // Appendix D.4: the server may send one change_cipher_spec; we drop it.
+    conn.records().allow_compatibility_ccs(true);
+    // §5.2: from here on, records are protected with the handshake traffic keys.
+    conn.check_no_partial_message();
+    conn.records().protect_reads(suite.aead, std::move(keys.server_keys));
+    conn.records().protect_writes(suite.aead, std::move(keys.client_keys));
+    // ANCHOR_END: protect
+
+    // §4.3.1: the first message we can only read with the handshake keys.
+    auto [encrypted_extensions, encrypted_extensions_raw] = co_await conn.read<tls::EncryptedExtensions>();
+    transcript.update(encrypted_extensions_raw);
+    conn.trace().result(fmt::format("EncryptedExtensions decrypted: {} with {}", name(server_hello.cipher_suite),
+                                    name(server_share.group)));
+
+    // Certificate comes next (chapter 07): stop here, with an encrypted alert.
+    co_await conn.records().send_alert(tls::AlertDescription::user_canceled, "Certificate comes in chapter 07");
+}
+// ANCHOR_END: handshake
+
+asio::awaitable<int> run(const Options& options) {
+    tls::Trace trace(options.trace);
+    auto socket = co_await tls::connect(options.host, options.port, trace);
+    tls::Connection conn(socket, trace);
+    co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    CLI::App app{"Chapter 06 client: decrypts the EncryptedExtensions that follow ServerHello."};
+    tls::add_options(app, options);
+    app.add_option("--server-name", options.server_name, "Host name to send in server_name")->capture_default_str();
+    app.add_option("--groups", options.groups, "Groups to offer, a key share for each (x25519, secp256r1)")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
+    CLI11_PARSE(app, argc, argv);
+    return tls::run_client([&] { return run(options); });
+}

@@ -1,0 +1,176 @@
+// Chapter 06 — encrypted records (RFC 8446 §5.2–§5.5, §4.3.1, Appendix D.4), server side.
+// The handshake keys of chapter 05 now protect records: everything after
+// ServerHello travels as TLSCiphertext. The first protected message is
+// EncryptedExtensions. For middleboxes, a change_cipher_spec record follows ServerHello.
+#include "connection.hpp"
+#include "key_exchange.hpp"
+#include "key_schedule.hpp"
+#include "keylog.hpp"
+
+namespace {
+
+struct Options : tls::ServerOptions {
+    std::string keylog;
+};
+
+// What the server has decided for this connection.
+struct Negotiated {
+    tls::CipherSuite cipher_suite{};
+    tls::KeyShareEntry client_share;  // the client's share for the chosen group
+};
+
+// Our preference order; the first we implement that the client also offers wins.
+constexpr tls::CipherSuite our_cipher_suites[] = {tls::CipherSuite::TLS_AES_128_GCM_SHA256,
+                                                  tls::CipherSuite::TLS_AES_256_GCM_SHA384,
+                                                  tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+
+void check_client_hello(const tls::ClientHello& hello) {
+    // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
+    // in it, the client is not offering TLS 1.3 and we offer nothing older.
+    auto versions = hello.supported_versions();
+    if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
+        throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
+    // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
+    if (hello.legacy_compression_methods != tls::Bytes{0})
+        throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
+    // §4.2.8: every KeyShareEntry must be for a group offered in supported_groups.
+    tls::check_key_shares_match_supported_groups(hello);
+}
+
+// ANCHOR: negotiate
+// §4.1.1: pick a cipher suite both sides have, and a group for which the client
+// already sent a key share. Without either there is nothing to agree on.
+Negotiated negotiate(const tls::ClientHello& hello) {
+    Negotiated n;
+    auto suite = std::find_first_of(std::begin(our_cipher_suites), std::end(our_cipher_suites),
+                                    hello.cipher_suites.begin(), hello.cipher_suites.end());
+    if (suite == std::end(our_cipher_suites))
+        throw tls::AlertError(tls::AlertDescription::handshake_failure, "no cipher suite in common");
+    n.cipher_suite = *suite;
+
+    // Without a share for a group we support, the RFC's answer is a HelloRetryRequest
+    // asking for one (§4.1.4) — a later chapter. Until then, §4.1.1's alert.
+    auto shares = hello.key_share().value_or(std::vector<tls::KeyShareEntry>{});
+    for (auto group : tls::supported_named_groups) {
+        for (auto& share : shares)
+            if (share.group == group) {
+                n.client_share = share;
+                return n;
+            }
+    }
+    throw tls::AlertError(tls::AlertDescription::handshake_failure, "no key share for a group we support");
+}
+// ANCHOR_END: negotiate
+
+// ANCHOR: send_server_hello
+// §4.1.3: our choices, and our own key share for the chosen group.
+asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
+                                              const Negotiated& n, const tls::KeyPair& our_share) {
+    tls::ServerHello hello;
+    auto random = tls::random_bytes(32);
+    std::copy(random.begin(), random.end(), hello.random.begin());
+    hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
+    hello.cipher_suite = n.cipher_suite;
+    hello.extensions = {
+        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
+        tls::make_key_share_server({n.client_share.group, our_share.public_key}),  // §4.2.8
+    };
+    co_return co_await conn.write(hello);
+}
+// ANCHOR_END: send_server_hello
+
+// ANCHOR: establish_handshake_keys
+// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
+struct HandshakeKeys {
+    tls::HandshakeSecret handshake_secret;
+    tls::Secret client_handshake_traffic_secret;
+    tls::Secret server_handshake_traffic_secret;
+    tls::TrafficKeys client_keys;  // protects what the client sends
+    tls::TrafficKeys server_keys;  // protects what we send
+};
+
+HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
+                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
+                                       tls::BytesView client_random) {
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    trace.value("early_secret", early.secret());
+    auto handshake_secret = early.mix_shared_secret(shared_secret);
+    trace.value("handshake_secret", handshake_secret.secret());
+    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
+    auto hello_hash = transcript.current();
+    trace.value("transcript_hash", hello_hash);
+    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
+    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
+    trace.value("client_handshake_traffic_secret", c_hs);
+    trace.value("server_handshake_traffic_secret", s_hs);
+    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
+    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
+    // §7.3: each direction's write key and IV.
+    auto client_keys = tls::traffic_keys(suite, c_hs);
+    auto server_keys = tls::traffic_keys(suite, s_hs);
+    trace.value("client_handshake key", client_keys.key);
+    trace.value("client_handshake iv", client_keys.iv);
+    trace.value("server_handshake key", server_keys.key);
+    trace.value("server_handshake iv", server_keys.iv);
+    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
+}
+// ANCHOR_END: establish_handshake_keys
+
+// ANCHOR: handshake
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
+    auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
+    check_client_hello(client_hello);
+    auto negotiated = negotiate(client_hello);
+    conn.trace().value("negotiated", fmt::format("{}, {}", name(negotiated.cipher_suite), name(negotiated.client_share.group)));
+    // §4.4.1: the suite's hash runs over every handshake message, in order.
+    const auto& suite = *tls::suite_info(negotiated.cipher_suite);
+    tls::TranscriptHash transcript(suite.hash);
+    transcript.update(client_hello_raw);
+
+    auto our_share = tls::generate_key_share(negotiated.client_share.group);
+    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
+
+    // §7.4: both sides now hold the same secret, though it never crossed the wire.
+    auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
+                                     negotiated.client_share.key_exchange);
+    conn.trace().value("shared_secret", shared);
+    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, tls::KeyLog(options.keylog),
+                                         client_hello.random);
+
+    // ANCHOR: protect
+    // Appendix D.4: a dummy change_cipher_spec right after ServerHello makes the
+    // handshake look like a TLS 1.2 resumption to middleboxes.
+    co_await conn.records().write_change_cipher_spec();
+    conn.records().allow_compatibility_ccs(true);
+    // §5.2: from here on, records are protected with the handshake traffic keys.
+    conn.check_no_partial_message();
+    conn.records().protect_writes(suite.aead, std::move(keys.server_keys));
+    conn.records().protect_reads(suite.aead, std::move(keys.client_keys));
+    // ANCHOR_END: protect
+
+    // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
+    transcript.update(co_await conn.write(tls::EncryptedExtensions{}));
+
+    // Certificate and CertificateVerify come next (chapter 07): stop here, encrypted.
+    co_await conn.records().send_alert(tls::AlertDescription::user_canceled, "Certificate comes in chapter 07");
+}
+// ANCHOR_END: handshake
+
+asio::awaitable<void> serve_connection(const Options& options, tls::tcp::socket socket, tls::Trace& trace) {
+    tls::Connection conn(socket, trace);
+    co_await tls::guarded(conn.records(), handshake(conn, options));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    CLI::App app{"Chapter 06 server: ServerHello, then EncryptedExtensions in an encrypted record."};
+    tls::add_options(app, options);
+    app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
+    CLI11_PARSE(app, argc, argv);
+    return tls::serve(options, [&](tls::tcp::socket socket, tls::Trace& trace) {
+        return serve_connection(options, std::move(socket), trace);
+    });
+}

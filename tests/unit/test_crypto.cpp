@@ -1,0 +1,469 @@
+// tests/unit/test_crypto.cpp — chapters 04-07: the primitives of common/crypto.*.
+// Known answers from their RFCs (SHA-2, RFC 4231 HMAC, RFC 5869 HKDF, the GCM spec,
+// RFC 8439 ChaCha20-Poly1305), the checks RFC 8446 demands of key shares (§4.2.8.2,
+// §7.4.2), and signatures and certificates against keys the openssl tool makes.
+#include "alert.hpp"
+#include "crypto.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+using namespace tls;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string hex(BytesView bytes) { return to_hex(bytes); }
+
+// The alert a call throws, by name ("illegal_parameter"), or "none".
+template <typename F>
+std::string alert_from(F&& f) {
+    try {
+        f();
+    } catch (const AlertError& e) {
+        MESSAGE(alert_name(e.description), ": ", e.what());
+        return alert_name(e.description);
+    }
+    return "none";
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void write_file(const fs::path& path, BytesView data) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+// Keys and certificates made by the openssl tool, once per run, in a temporary directory
+// removed at exit. Certificates in certs/ are another chapter's business; these tests
+// make their own so that they can also make broken ones.
+class TestPki {
+public:
+    static const TestPki& get() {
+        static const TestPki pki;
+        return pki;
+    }
+    std::string path(std::string_view name) const { return (dir_ / name).string(); }
+    Bytes message() const { return to_bytes("tls-by-hand: the bytes a CertificateVerify signs"); }
+
+    // Runs shell commands in the directory; on failure the test shows openssl's output.
+    void run(const std::string& commands) const {
+        const std::string line = "cd '" + dir_.string() + "' && { " + commands + " ; } >openssl.log 2>&1";
+        const int rc = std::system(line.c_str());
+        INFO("the openssl command line tool is needed (scripts/bootstrap installs it)");
+        INFO("openssl said: ", read_file(dir_ / "openssl.log"));
+        REQUIRE_MESSAGE(rc == 0, "failed: ", commands);
+    }
+
+    TestPki(const TestPki&) = delete;
+    TestPki& operator=(const TestPki&) = delete;
+
+private:
+    TestPki() : dir_(fs::temp_directory_path() / ("tls-by-hand-test-crypto-" + to_hex(random_bytes(8)))) {
+        fs::create_directories(dir_);
+        write_file(dir_ / "message.bin", message());
+        write_file(dir_ / "leaf.ext", to_bytes("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"));
+        const std::string ca_extensions = "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign";
+        run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key"
+            " && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key"
+            " && openssl genpkey -algorithm ED25519 -out ed25519.key"
+            // A self-signed certificate for each key, to carry its public key to verify_signature.
+            " && for k in ec rsa ed25519; do openssl req -new -x509 -key $k.key -subj /CN=$k -days 2 -out $k.crt"
+            " && openssl pkey -in $k.key -pubout -out $k.pub || exit 1; done"
+            // A CA, a leaf it signs for localhost and 127.0.0.1, and a CA that signed nothing.
+            " && openssl req -new -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key"
+            " -subj '/CN=tls-by-hand test CA' -days 3650 " + ca_extensions + " -out ca.crt"
+            " && openssl req -new -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other-ca.key"
+            " -subj '/CN=some other CA' -days 3650 " + ca_extensions + " -out other-ca.crt"
+            " && openssl req -new -key ec.key -subj /CN=localhost -out leaf.csr"
+            " && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 365"
+            " -extfile leaf.ext -out leaf.crt"
+            " && cat leaf.crt ca.crt > chain.pem");
+    }
+    ~TestPki() {
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
+    }
+
+    fs::path dir_;
+};
+
+Bytes leaf_der() { return load_certificate_chain_pem_file(TestPki::get().path("leaf.crt")).at(0); }
+
+}  // namespace
+
+// ---- Hashes, HMAC, HKDF -------------------------------------------------------------
+
+TEST_CASE("hash computes SHA-256 and SHA-384 of abc as FIPS 180-4 says") {
+    CHECK(hex(hash(HashAlg::sha256, to_bytes("abc"))) ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(hex(hash(HashAlg::sha384, to_bytes("abc"))) ==
+          "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7");
+    CHECK(hash_length(HashAlg::sha256) == 32);
+    CHECK(hash_length(HashAlg::sha384) == 48);
+}
+
+TEST_CASE("transcript hash reads the running hash without finishing it") {
+    TranscriptHash th(HashAlg::sha384);
+    CHECK(th.alg() == HashAlg::sha384);
+    CHECK(hex(th.current()) == hex(hash(HashAlg::sha384, {})));
+    th.update(to_bytes("ab"));
+    CHECK(hex(th.current()) == hex(hash(HashAlg::sha384, to_bytes("ab"))));
+    th.update(to_bytes("c"));
+    CHECK(hex(th.current()) == hex(hash(HashAlg::sha384, to_bytes("abc"))));
+    CHECK(hex(th.current()) == hex(hash(HashAlg::sha384, to_bytes("abc"))));  // reading twice changes nothing
+
+    TranscriptHash moved = std::move(th);
+    moved.update(to_bytes("d"));
+    CHECK(hex(moved.current()) == hex(hash(HashAlg::sha384, to_bytes("abcd"))));
+}
+
+TEST_CASE("hmac reproduces RFC 4231 test case 2") {
+    const Bytes key = to_bytes("Jefe");
+    const Bytes data = to_bytes("what do ya want for nothing?");
+    CHECK(hex(hmac(HashAlg::sha256, key, data)) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    CHECK(hex(hmac(HashAlg::sha384, key, data)) ==
+          "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649");
+}
+
+TEST_CASE("hkdf reproduces RFC 5869 test case 1") {
+    const Bytes ikm(22, 0x0b);
+    const Bytes salt = from_hex("000102030405060708090a0b0c");
+    const Bytes info = from_hex("f0f1f2f3f4f5f6f7f8f9");
+    const Secret prk = hkdf_extract(HashAlg::sha256, salt, ikm);
+    CHECK(hex(prk) == "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
+    CHECK(hex(hkdf_expand(HashAlg::sha256, prk, info, 42)) ==
+          "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+TEST_CASE("hkdf reproduces RFC 5869 test case 3 with an empty salt and info") {
+    const Secret prk = hkdf_extract(HashAlg::sha256, {}, Bytes(22, 0x0b));
+    CHECK(hex(prk) == "19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04");
+    CHECK(hex(hkdf_expand(HashAlg::sha256, prk, {}, 42)) ==
+          "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
+TEST_CASE("hkdf_expand refuses more than 255 hash lengths of output") {
+    const Bytes prk(32, 1);
+    CHECK(hkdf_expand(HashAlg::sha256, prk, {}, 255 * 32).size() == 255 * 32);
+    CHECK_THROWS_AS(hkdf_expand(HashAlg::sha256, prk, {}, 255 * 32 + 1), std::invalid_argument);
+}
+
+TEST_CASE("constant_time_equal compares lengths and contents") {
+    CHECK(constant_time_equal(from_hex("0102"), from_hex("0102")));
+    CHECK_FALSE(constant_time_equal(from_hex("0102"), from_hex("0103")));
+    CHECK_FALSE(constant_time_equal(from_hex("0102"), from_hex("010200")));
+    CHECK(constant_time_equal(Bytes{}, Bytes{}));
+}
+
+TEST_CASE("random_bytes gives the length asked for and differs each time") {
+    CHECK(random_bytes(0).empty());
+    CHECK(random_bytes(32).size() == 32);
+    CHECK(hex(random_bytes(32)) != hex(random_bytes(32)));
+}
+
+// ---- Key exchange -------------------------------------------------------------------
+
+TEST_CASE("x25519 key pairs agree on a shared secret") {
+    const KeyPair a = x25519_keypair();
+    const KeyPair b = x25519_keypair();
+    CHECK(a.public_key.size() == 32);
+    CHECK(a.private_key.size() == 32);
+    CHECK(hex(x25519(a.private_key, b.public_key)) == hex(x25519(b.private_key, a.public_key)));
+    CHECK(hex(x25519_keypair_from_private(a.private_key).public_key) == hex(a.public_key));
+}
+
+TEST_CASE("x25519 rejects a low-order peer key that gives an all-zero secret with illegal_parameter") {
+    const KeyPair mine = x25519_keypair();
+    CHECK(alert_from([&] { x25519(mine.private_key, Bytes(32, 0)); }) == "illegal_parameter");
+    Bytes one(32, 0);  // u = 1 is a point of order 4: the clamped scalar sends it to zero too
+    one[0] = 1;
+    CHECK(alert_from([&] { x25519(mine.private_key, one); }) == "illegal_parameter");
+}
+
+TEST_CASE("x25519 rejects a peer key that is not 32 bytes with illegal_parameter") {
+    const KeyPair mine = x25519_keypair();
+    CHECK(alert_from([&] { x25519(mine.private_key, Bytes(31, 9)); }) == "illegal_parameter");
+    CHECK(alert_from([&] { x25519(mine.private_key, Bytes(33, 9)); }) == "illegal_parameter");
+}
+
+TEST_CASE("p256 ECDH gives both sides the same X coordinate") {
+    const KeyPair a = p256_keypair();
+    const KeyPair b = p256_keypair();
+    REQUIRE(a.public_key.size() == 65);
+    CHECK(a.public_key[0] == 0x04);  // §4.2.8.2: uncompressed, legacy_form = 4
+    CHECK(a.private_key.size() == 32);
+    const Secret ab = p256_ecdh(a.private_key, b.public_key);
+    CHECK(ab.size() == 32);
+    CHECK(hex(ab) == hex(p256_ecdh(b.private_key, a.public_key)));
+}
+
+TEST_CASE("p256 ECDH rejects a point that is not on the curve with illegal_parameter") {
+    const KeyPair mine = p256_keypair();
+    Bytes off_curve = p256_keypair().public_key;
+    off_curve.back() ^= 0x01;  // Y no longer fits X
+    CHECK(alert_from([&] { p256_ecdh(mine.private_key, off_curve); }) == "illegal_parameter");
+    Bytes zeros(65, 0);
+    zeros[0] = 0x04;
+    CHECK(alert_from([&] { p256_ecdh(mine.private_key, zeros); }) == "illegal_parameter");
+}
+
+TEST_CASE("p256 ECDH rejects compressed and malformed encodings with illegal_parameter") {
+    const KeyPair mine = p256_keypair();
+    const Bytes good = p256_keypair().public_key;
+    Bytes compressed(good.begin(), good.begin() + 33);  // 02/03 || X: TLS 1.3 forbids it
+    compressed[0] = static_cast<std::uint8_t>(0x02 | (good.back() & 1));
+    CHECK(alert_from([&] { p256_ecdh(mine.private_key, compressed); }) == "illegal_parameter");
+    Bytes wrong_form = good;
+    wrong_form[0] = 0x06;  // "hybrid" form, also not allowed
+    CHECK(alert_from([&] { p256_ecdh(mine.private_key, wrong_form); }) == "illegal_parameter");
+    CHECK(alert_from([&] { p256_ecdh(mine.private_key, Bytes{}); }) == "illegal_parameter");
+}
+
+// ---- AEAD ---------------------------------------------------------------------------
+
+TEST_CASE("aead_seal reproduces the AES-GCM test vectors of the GCM specification") {
+    // McGrew and Viega, "The Galois/Counter Mode of Operation", test cases 2 and 14:
+    // zero key, zero nonce, one zero block.
+    CHECK(hex(aead_seal(AeadAlg::aes_128_gcm, Bytes(16, 0), Bytes(12, 0), {}, Bytes(16, 0))) ==
+          "0388dace60b6a392f328c2b971b2fe78" "ab6e47d42cec13bdf53a67b21257bddf");
+    CHECK(hex(aead_seal(AeadAlg::aes_256_gcm, Bytes(32, 0), Bytes(12, 0), {}, Bytes(16, 0))) ==
+          "cea7403d4d606b6e074ec5d3baf39d18" "d0d1c8a799996bf0265b98b5d48ab919");
+}
+
+TEST_CASE("aead_seal reproduces the ChaCha20-Poly1305 test vector of RFC 8439") {
+    // RFC 8439 §2.8.2
+    Bytes key;
+    for (int i = 0x80; i < 0xa0; ++i) key.push_back(static_cast<std::uint8_t>(i));
+    const Bytes nonce = from_hex("07000000 4041424344454647");
+    const Bytes aad = from_hex("50515253c0c1c2c3c4c5c6c7");
+    const Bytes plaintext = to_bytes("Ladies and Gentlemen of the class of '99: If I could offer you only one tip "
+                                     "for the future, sunscreen would be it.");
+    const Bytes sealed = aead_seal(AeadAlg::chacha20_poly1305, key, nonce, aad, plaintext);
+    CHECK(hex(sealed) == hex(from_hex(R"(
+        d3 1a 8d 34 64 8e 60 db 7b 86 af bc 53 ef 7e c2 a4 ad ed 51 29 6e 08 fe a9 e2 b5 a7 36 ee 62 d6
+        3d be a4 5e 8c a9 67 12 82 fa fb 69 da 92 72 8b 1a 71 de 0a 9e 06 0b 29 05 d6 a5 b6 7e cd 3b 36
+        92 dd bd 7f 2d 77 8b 8c 98 03 ae e3 28 09 1b 58 fa b3 24 e4 fa d6 75 94 55 85 80 8b 48 31 d7 bc
+        3f f4 de f0 8e 4b 7a 9d e5 76 d2 65 86 ce c6 4b 61 16
+        1a e1 0b 59 4f 09 e2 6a 7e 90 2e cb d0 60 06 91)")));
+    const auto opened = aead_open(AeadAlg::chacha20_poly1305, key, nonce, aad, sealed);
+    REQUIRE(opened);
+    CHECK(to_string(*opened) == to_string(plaintext));
+}
+
+TEST_CASE("aead_open refuses tampered input and input shorter than a tag") {
+    for (AeadAlg aead : {AeadAlg::aes_128_gcm, AeadAlg::aes_256_gcm, AeadAlg::chacha20_poly1305}) {
+        CAPTURE(aead_name(aead));
+        const Bytes key = random_bytes(aead_key_length(aead));
+        const Bytes nonce = random_bytes(12);
+        const Bytes aad = to_bytes("header");
+        const Bytes sealed = aead_seal(aead, key, nonce, aad, to_bytes("secret"));
+        CHECK(sealed.size() == 6 + 16);
+        CHECK(aead_open(aead, key, nonce, aad, sealed).has_value());
+        Bytes flipped = sealed;
+        flipped[0] ^= 0x80;
+        CHECK_FALSE(aead_open(aead, key, nonce, aad, flipped).has_value());
+        CHECK_FALSE(aead_open(aead, key, nonce, to_bytes("Header"), sealed).has_value());
+        CHECK_FALSE(aead_open(aead, key, random_bytes(12), aad, sealed).has_value());
+        CHECK_FALSE(aead_open(aead, key, nonce, aad, BytesView(sealed).first(15)).has_value());
+        CHECK_THROWS_AS(aead_seal(aead, Bytes(5, 0), nonce, aad, {}), std::invalid_argument);
+    }
+}
+
+// ---- Signatures ---------------------------------------------------------------------
+
+TEST_CASE("private keys load from PKCS#8 PEM and say what they are") {
+    const TestPki& pki = TestPki::get();
+    const PrivateKey ec = PrivateKey::load_pem_file(pki.path("ec.key"));
+    CHECK(ec.algorithm() == "ECDSA P-256");
+    CHECK(ec.schemes() == std::vector{SignatureScheme::ecdsa_secp256r1_sha256});
+    const PrivateKey rsa = PrivateKey::load_pem(read_file(pki.path("rsa.key")));
+    CHECK(rsa.algorithm() == "RSA-2048");
+    CHECK(rsa.schemes() == std::vector{SignatureScheme::rsa_pss_rsae_sha256, SignatureScheme::rsa_pss_rsae_sha384,
+                                       SignatureScheme::rsa_pss_rsae_sha512});
+    const PrivateKey ed = PrivateKey::load_pem_file(pki.path("ed25519.key"));
+    CHECK(ed.algorithm() == "Ed25519");
+    CHECK(ed.schemes() == std::vector{SignatureScheme::ed25519});
+}
+
+TEST_CASE("private key loading explains what went wrong") {
+    const TestPki& pki = TestPki::get();
+    try {
+        PrivateKey::load_pem_file(pki.path("no-such.key"));
+        FAIL("loaded a file that does not exist");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find("no-such.key") != std::string::npos);
+    }
+    CHECK_THROWS_AS(PrivateKey::load_pem("not a key"), std::runtime_error);
+    CHECK_THROWS_AS(PrivateKey::load_pem_file(pki.path("ca.crt")), std::runtime_error);
+}
+
+TEST_CASE("signatures verify for all three key types and a tampered one does not") {
+    const TestPki& pki = TestPki::get();
+    for (std::string key_name : {"ec", "rsa", "ed25519"}) {
+        CAPTURE(key_name);
+        const PrivateKey key = PrivateKey::load_pem_file(pki.path(key_name + ".key"));
+        const Bytes cert = load_certificate_chain_pem_file(pki.path(key_name + ".crt")).at(0);
+        CHECK(schemes_for_certificate(cert) == key.schemes());
+        for (SignatureScheme scheme : key.schemes()) {
+            CAPTURE(name(scheme));
+            const Bytes signature = key.sign(scheme, pki.message());
+            CHECK(verify_signature(cert, scheme, pki.message(), signature));
+            Bytes tampered = signature;
+            tampered[tampered.size() / 2] ^= 0x10;
+            CHECK_FALSE(verify_signature(cert, scheme, pki.message(), tampered));
+            CHECK_FALSE(verify_signature(cert, scheme, to_bytes("some other message"), signature));
+            CHECK_FALSE(verify_signature(cert, scheme, pki.message(), Bytes{}));
+        }
+    }
+}
+
+TEST_CASE("a signature scheme that does not fit the key neither signs nor verifies") {
+    const TestPki& pki = TestPki::get();
+    const PrivateKey ec = PrivateKey::load_pem_file(pki.path("ec.key"));
+    CHECK_THROWS_AS(ec.sign(SignatureScheme::ed25519, pki.message()), std::invalid_argument);
+    CHECK_THROWS_AS(ec.sign(SignatureScheme::ecdsa_secp384r1_sha384, pki.message()), std::invalid_argument);
+    const Bytes signature = ec.sign(SignatureScheme::ecdsa_secp256r1_sha256, pki.message());
+    const Bytes rsa_cert = load_certificate_chain_pem_file(pki.path("rsa.crt")).at(0);
+    CHECK_FALSE(verify_signature(rsa_cert, SignatureScheme::ecdsa_secp256r1_sha256, pki.message(), signature));
+    // §4.4.3: RSA signatures in TLS 1.3 are RSASSA-PSS; PKCS#1 v1.5 is refused.
+    const PrivateKey rsa = PrivateKey::load_pem_file(pki.path("rsa.key"));
+    CHECK_THROWS_AS(rsa.sign(SignatureScheme::rsa_pkcs1_sha256, pki.message()), std::invalid_argument);
+    CHECK_FALSE(verify_signature(rsa_cert, SignatureScheme::rsa_pkcs1_sha256, pki.message(),
+                                 rsa.sign(SignatureScheme::rsa_pss_rsae_sha256, pki.message())));
+    CHECK_FALSE(verify_signature(to_bytes("not a certificate"), SignatureScheme::ecdsa_secp256r1_sha256,
+                                 pki.message(), signature));
+    CHECK(alert_from([] { schemes_for_certificate(to_bytes("not a certificate")); }) == "bad_certificate");
+}
+
+TEST_CASE("signatures made by openssl verify and ours verify in openssl") {
+    // The encodings TLS needs: DER ECDSA, RSA-PSS with MGF1 of the same hash and a salt as
+    // long as the hash, pure Ed25519. openssl is the other side of a real connection.
+    const TestPki& pki = TestPki::get();
+    pki.run("openssl dgst -sha256 -sign ec.key -out ec.sig message.bin"
+            " && openssl dgst -sha384 -sign rsa.key -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:48"
+            " -sigopt rsa_mgf1_md:sha384 -out rsa.sig message.bin"
+            " && openssl pkeyutl -sign -inkey ed25519.key -rawin -in message.bin -out ed25519.sig");
+    struct Case {
+        std::string name;
+        SignatureScheme scheme;
+        std::string openssl_verify;
+    };
+    const Case cases[] = {
+        {"ec", SignatureScheme::ecdsa_secp256r1_sha256, "openssl dgst -sha256 -verify ec.pub -signature ours-ec.sig message.bin"},
+        {"rsa", SignatureScheme::rsa_pss_rsae_sha384,
+         "openssl dgst -sha384 -verify rsa.pub -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:48"
+         " -sigopt rsa_mgf1_md:sha384 -signature ours-rsa.sig message.bin"},
+        {"ed25519", SignatureScheme::ed25519,
+         "openssl pkeyutl -verify -pubin -inkey ed25519.pub -rawin -in message.bin -sigfile ours-ed25519.sig"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        const Bytes cert = load_certificate_chain_pem_file(pki.path(c.name + ".crt")).at(0);
+        CHECK(verify_signature(cert, c.scheme, pki.message(), to_bytes(read_file(pki.path(c.name + ".sig")))));
+        const PrivateKey key = PrivateKey::load_pem_file(pki.path(c.name + ".key"));
+        write_file(pki.path("ours-" + c.name + ".sig"), key.sign(c.scheme, pki.message()));
+        pki.run(c.openssl_verify);
+    }
+}
+
+TEST_CASE("RSA-PSS signatures with a salt shorter than the hash do not verify") {
+    // §4.2.3: "The length of the Salt MUST be equal to the length of the output of the digest algorithm."
+    const TestPki& pki = TestPki::get();
+    pki.run("openssl dgst -sha256 -sign rsa.key -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:20"
+            " -out rsa-short-salt.sig message.bin");
+    const Bytes cert = load_certificate_chain_pem_file(pki.path("rsa.crt")).at(0);
+    CHECK_FALSE(verify_signature(cert, SignatureScheme::rsa_pss_rsae_sha256, pki.message(),
+                                 to_bytes(read_file(pki.path("rsa-short-salt.sig")))));
+}
+
+// ---- Certificates -------------------------------------------------------------------
+
+TEST_CASE("a certificate chain loads from PEM leaf first") {
+    const TestPki& pki = TestPki::get();
+    const std::vector<Bytes> chain = load_certificate_chain_pem_file(pki.path("chain.pem"));
+    REQUIRE(chain.size() == 2);
+    CHECK(describe_certificate(chain[0]).find("subject CN=localhost,") == 0);
+    CHECK(describe_certificate(chain[1]).find("subject CN=tls-by-hand test CA,") == 0);
+    CHECK_THROWS_AS(load_certificate_chain_pem_file(pki.path("missing.pem")), std::runtime_error);
+    CHECK_THROWS_AS(load_certificate_chain_pem_file(pki.path("ec.key")), std::runtime_error);
+}
+
+TEST_CASE("describe_certificate says subject issuer validity and key on one line") {
+    const std::string line = describe_certificate(leaf_der());
+    MESSAGE(line);
+    CHECK(line.find("subject CN=localhost, issuer CN=tls-by-hand test CA, valid ") == 0);
+    CHECK(line.find(" .. ") != std::string::npos);
+    CHECK(line.size() > std::string(", key ECDSA P-256").size());
+    CHECK(line.substr(line.size() - std::string(", key ECDSA P-256").size()) == ", key ECDSA P-256");
+    CHECK(describe_certificate(to_bytes("junk")).find("malformed certificate (") == 0);
+}
+
+TEST_CASE("a chain to a trust anchor validates for its DNS name and its IP address") {
+    const TestPki& pki = TestPki::get();
+    const auto chain = load_certificate_chain_pem_file(pki.path("chain.pem"));
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost"); }) == "none");
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "127.0.0.1"); }) == "none");
+    CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("ca.crt"), "LOCALHOST"); }) == "none");
+    // A bundle of several anchors, in any order, works as well.
+    pki.run("cat other-ca.crt ca.crt > bundle.pem");
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("bundle.pem"), "localhost"); }) == "none");
+}
+
+TEST_CASE("a certificate for another name is a bad_certificate") {
+    const TestPki& pki = TestPki::get();
+    const std::vector<Bytes> chain{leaf_der()};
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "example.com"); }) ==
+          "bad_certificate");
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "127.0.0.2"); }) ==
+          "bad_certificate");
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "::1"); }) == "bad_certificate");
+}
+
+TEST_CASE("an expired or not yet valid certificate is certificate_expired") {
+    const TestPki& pki = TestPki::get();
+    const std::vector<Bytes> chain{leaf_der()};
+    const auto now = std::chrono::system_clock::now();
+    const auto day = std::chrono::hours(24);
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now + 400 * day); }) ==
+          "certificate_expired");
+    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now - 2 * day); }) ==
+          "certificate_expired");
+}
+
+TEST_CASE("a chain without a path to a trust anchor is unknown_ca") {
+    const TestPki& pki = TestPki::get();
+    CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("other-ca.crt"), "localhost"); }) ==
+          "unknown_ca");
+    const auto self_signed = load_certificate_chain_pem_file(pki.path("ec.crt"));
+    CHECK(alert_from([&] { validate_certificate_chain(self_signed, pki.path("ca.crt"), ""); }) == "unknown_ca");
+}
+
+TEST_CASE("a bad signature or malformed certificate in the chain is a bad_certificate") {
+    const TestPki& pki = TestPki::get();
+    Bytes tampered = leaf_der();
+    tampered[tampered.size() - 3] ^= 0x01;  // inside the CA's signature, at the end of the DER
+    CHECK(alert_from([&] { validate_certificate_chain({tampered}, pki.path("ca.crt"), "localhost"); }) ==
+          "bad_certificate");
+    CHECK(alert_from([&] { validate_certificate_chain({to_bytes("junk")}, pki.path("ca.crt"), "localhost"); }) ==
+          "bad_certificate");
+    CHECK(alert_from([&] { validate_certificate_chain({}, pki.path("ca.crt"), "localhost"); }) == "bad_certificate");
+}
+
+TEST_CASE("a missing trust anchor file is our internal_error") {
+    CHECK(alert_from([] {
+              validate_certificate_chain({leaf_der()}, TestPki::get().path("no-anchors.pem"), "localhost");
+          }) == "internal_error");
+}
