@@ -43,9 +43,10 @@ namespace {
 
 Bytes to_plain(const Secret& s) { return Bytes(s.begin(), s.end()); }
 
-std::string read_text_file(const std::string& path, std::string_view what) {
+// The callers put the file's name and role in front of the reason.
+std::string read_text_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(fmt::format("cannot open {} {}: {}", what, path, std::strerror(errno)));
+    if (!in) throw std::runtime_error(std::strerror(errno));
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
@@ -196,8 +197,9 @@ Secret p256_ecdh(BytesView private_key, BytesView peer_public) {
     if (private_key.size() != 32) throw std::invalid_argument("P-256 private key must be 32 bytes");
     if (peer_public.size() != 65 || peer_public[0] != 0x04)
         throw AlertError(AlertDescription::illegal_parameter,
-                         fmt::format("secp256r1 key share must be an uncompressed point (65 bytes, 0x04 first), got {} bytes",
-                                     peer_public.size()));
+                         fmt::format("secp256r1 key share must be an uncompressed point (65 bytes, 0x04 first), got {} bytes{}",
+                                     peer_public.size(),
+                                     peer_public.empty() ? "" : fmt::format(" starting 0x{:02x}", peer_public[0])));
     Botan::ECDH_PrivateKey key(Botan::system_rng(), p256(), Botan::BigInt(private_key.data(), private_key.size()));
     try {
         return agree(key, peer_public);  // Botan decodes the point and checks it is on the curve
@@ -350,9 +352,8 @@ PrivateKey PrivateKey::load_pem(std::string_view pem) {
 }
 
 PrivateKey PrivateKey::load_pem_file(const std::string& path) {
-    const std::string text = read_text_file(path, "private key file");
     try {
-        return load_pem(text);
+        return load_pem(read_text_file(path));
     } catch (const std::runtime_error& e) {
         throw std::runtime_error(fmt::format("private key file {}: {}", path, e.what()));
     }
@@ -376,6 +377,9 @@ Bytes PrivateKey::sign(SignatureScheme scheme, BytesView message) const {
 namespace {
 
 Botan::X509_Certificate parse_certificate(BytesView der, std::string_view what) {
+    // Botan would also take PEM here; on the wire (§4.4.2) it is DER, a SEQUENCE (0x30).
+    if (der.empty() || der[0] != 0x30)
+        throw AlertError(AlertDescription::bad_certificate, fmt::format("{} is not DER (no SEQUENCE first)", what));
     try {
         return Botan::X509_Certificate(der.data(), der.size());
     } catch (const std::exception& e) {
@@ -387,7 +391,7 @@ Botan::X509_Certificate parse_certificate(BytesView der, std::string_view what) 
 
 bool verify_signature(BytesView leaf_der, SignatureScheme scheme, BytesView message, BytesView signature) {
     try {
-        const auto key = Botan::X509_Certificate(leaf_der.data(), leaf_der.size()).load_subject_public_key();
+        const auto key = parse_certificate(leaf_der, "the certificate").load_subject_public_key();
         const SchemeInfo* s = scheme_for_key(scheme, *key);
         if (!s) return false;
         Botan::PK_Verifier verifier(*key, std::string(s->padding), format_of(*s));
@@ -534,10 +538,9 @@ std::string explain(const Botan::Path_Validation_Result& result, const std::vect
 }  // namespace
 
 std::vector<Bytes> load_certificate_chain_pem_file(const std::string& path) {
-    const std::string text = read_text_file(path, "certificate file");
     std::vector<Bytes> chain;
     try {
-        chain = pem_certificates(text);
+        chain = pem_certificates(read_text_file(path));
         for (const auto& der : chain) Botan::X509_Certificate(der.data(), der.size());  // fail here, not mid-handshake
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format("certificate file {}: {}", path, e.what()));
@@ -558,8 +561,9 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::
 
     Botan::Certificate_Store_In_Memory anchors;
     try {
-        for (const auto& der : pem_certificates(read_text_file(trust_anchor_pem_file, "trust anchor file")))
-            anchors.add_certificate(Botan::X509_Certificate(der.data(), der.size()));
+        const auto anchor_ders = pem_certificates(read_text_file(trust_anchor_pem_file));
+        if (anchor_ders.empty()) throw std::runtime_error("no CERTIFICATE block in it");
+        for (const auto& der : anchor_ders) anchors.add_certificate(Botan::X509_Certificate(der.data(), der.size()));
     } catch (const std::exception& e) {
         throw AlertError(AlertDescription::internal_error,
                          fmt::format("cannot load trust anchors from {}: {}", trust_anchor_pem_file, e.what()));
@@ -590,7 +594,7 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::
 
 std::string describe_certificate(BytesView der) {
     try {
-        return describe(Botan::X509_Certificate(der.data(), der.size()));
+        return describe(parse_certificate(der, "the certificate"));
     } catch (const std::exception& e) {
         return fmt::format("malformed certificate ({})", e.what());
     }

@@ -127,6 +127,8 @@ asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) 
         co_return true;
     } catch (const AlertError& e) {
         to_send = e;
+    } catch (const Truncated& e) {
+        records.trace().error(e.what());
     } catch (const PeerAlert&) {
         // Already traced when it arrived; §6.2: after a fatal alert, just close.
     } catch (const asio::system_error& e) {

@@ -64,6 +64,13 @@ private:
     bool ccs_seen_ = false;
 };
 
+// §6.1: the stream ended without close_notify, so the data may have been cut short
+// by an attacker. Reported, never answered with an alert (the peer is gone).
+class Truncated : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // Runs one protocol exchange and turns its failure into what RFC 8446 §6.2 asks:
 // an AlertError becomes that fatal alert to the peer, a PeerAlert ends quietly,
 // anything else sends internal_error. Returns true if `body` finished normally.

@@ -28,7 +28,7 @@ InnerPlaintext decode_inner_plaintext(BytesView plaintext) {
     const auto last = std::find_if(plaintext.rbegin(), plaintext.rend(), [](std::uint8_t b) { return b != 0; });
     if (last == plaintext.rend())
         throw AlertError(AlertDescription::unexpected_message,
-                         fmt::format("protected record has no content type: its {} bytes of plaintext are all zeros",
+                         fmt::format("protected record has no content type: its plaintext is {} zero bytes",
                                      plaintext.size()));
     const std::size_t type_at = static_cast<std::size_t>(plaintext.rend() - last) - 1;
     return {static_cast<ContentType>(plaintext[type_at]), Bytes(plaintext.begin(), plaintext.begin() + type_at)};

@@ -28,11 +28,23 @@ std::string alert_from(F&& f) {
     try {
         f();
     } catch (const AlertError& e) {
-        MESSAGE(alert_name(e.description), ": ", e.what());
         return alert_name(e.description);
     }
     return "none";
 }
+
+// What the AlertError a call throws says, or "" - the words a user will read.
+template <typename F>
+std::string message_from(F&& f) {
+    try {
+        f();
+    } catch (const AlertError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
 std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -403,7 +415,6 @@ TEST_CASE("a certificate chain loads from PEM leaf first") {
 
 TEST_CASE("describe_certificate says subject issuer validity and key on one line") {
     const std::string line = describe_certificate(leaf_der());
-    MESSAGE(line);
     CHECK(line.find("subject CN=localhost, issuer CN=tls-by-hand test CA, valid ") == 0);
     CHECK(line.find(" .. ") != std::string::npos);
     CHECK(line.size() > std::string(", key ECDSA P-256").size());
@@ -430,6 +441,9 @@ TEST_CASE("a certificate for another name is a bad_certificate") {
     CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "127.0.0.2"); }) ==
           "bad_certificate");
     CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "::1"); }) == "bad_certificate");
+    const std::string why = message_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "example.com"); });
+    CHECK(contains(why, "DNS:localhost, IP:127.0.0.1"));
+    CHECK(contains(why, "example.com"));
 }
 
 TEST_CASE("an expired or not yet valid certificate is certificate_expired") {
@@ -441,12 +455,18 @@ TEST_CASE("an expired or not yet valid certificate is certificate_expired") {
           "certificate_expired");
     CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now - 2 * day); }) ==
           "certificate_expired");
+    CHECK(contains(message_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now + 400 * day); }),
+                   "certificate has expired"));
+    CHECK(contains(message_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now - 2 * day); }),
+                   "not yet valid"));
 }
 
 TEST_CASE("a chain without a path to a trust anchor is unknown_ca") {
     const TestPki& pki = TestPki::get();
     CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("other-ca.crt"), "localhost"); }) ==
           "unknown_ca");
+    CHECK(contains(message_from([&] { validate_certificate_chain({leaf_der()}, pki.path("other-ca.crt"), "localhost"); }),
+                   "no path to a trust anchor"));
     const auto self_signed = load_certificate_chain_pem_file(pki.path("ec.crt"));
     CHECK(alert_from([&] { validate_certificate_chain(self_signed, pki.path("ca.crt"), ""); }) == "unknown_ca");
 }
@@ -457,13 +477,17 @@ TEST_CASE("a bad signature or malformed certificate in the chain is a bad_certif
     tampered[tampered.size() - 3] ^= 0x01;  // inside the CA's signature, at the end of the DER
     CHECK(alert_from([&] { validate_certificate_chain({tampered}, pki.path("ca.crt"), "localhost"); }) ==
           "bad_certificate");
+    CHECK(contains(message_from([&] { validate_certificate_chain({tampered}, pki.path("ca.crt"), "localhost"); }),
+                   "bad signature"));
     CHECK(alert_from([&] { validate_certificate_chain({to_bytes("junk")}, pki.path("ca.crt"), "localhost"); }) ==
           "bad_certificate");
     CHECK(alert_from([&] { validate_certificate_chain({}, pki.path("ca.crt"), "localhost"); }) == "bad_certificate");
 }
 
-TEST_CASE("a missing trust anchor file is our internal_error") {
-    CHECK(alert_from([] {
-              validate_certificate_chain({leaf_der()}, TestPki::get().path("no-anchors.pem"), "localhost");
-          }) == "internal_error");
+TEST_CASE("a missing or empty trust anchor file is our internal_error") {
+    const TestPki& pki = TestPki::get();
+    CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("no-anchors.pem"), "localhost"); }) ==
+          "internal_error");
+    CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("ec.key"), "localhost"); }) ==
+          "internal_error");
 }

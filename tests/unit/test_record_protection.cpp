@@ -64,7 +64,6 @@ std::string alert_from(F&& f) {
     try {
         f();
     } catch (const AlertError& e) {
-        MESSAGE(alert_name(e.description), ": ", e.what());
         return alert_name(e.description);
     }
     return "none";
@@ -317,7 +316,7 @@ TEST_CASE("record protection rejects a flipped bit with bad_record_mac") {
     }
     RecordProtection reader(AeadAlg::aes_128_gcm, keys);
     const BytesView r(record);
-    CHECK(alert_from([&] { reader.open(r.first(5), r.subspan(5)); }) == "none");
+    CHECK(alert_from([&] { reader.open(r.first(5), r.subspan(5)); }) == "none");  // the untouched record opens
 }
 
 TEST_CASE("record protection rejects a record shorter than a tag with bad_record_mac") {

@@ -1,0 +1,331 @@
+// Chapter 09 — application data (RFC 8446 §5, §6.1), server side.
+// A complete TLS 1.3 server: after the handshake it echoes application data under
+// the application traffic keys, answers close_notify with close_notify, serves many
+// connections at once, and drops a peer that stalls mid-handshake.
+#include "connection.hpp"
+#include "console.hpp"
+#include "paths.hpp"
+#include "key_exchange.hpp"
+#include "key_schedule.hpp"
+#include "keylog.hpp"
+
+namespace {
+
+struct Options : tls::ServerOptions {
+    std::string keylog;
+    std::string cert = tls::repo_path("certs/server-ecdsa.pem");
+    std::string key = tls::repo_path("certs/server-ecdsa.key");
+    int handshake_timeout = 10;  // seconds
+};
+
+// The server's identity, loaded once at start.
+struct Credentials {
+    std::vector<tls::Bytes> chain;  // DER, leaf first
+    tls::PrivateKey key;
+};
+
+// What the server has decided for this connection.
+struct Negotiated {
+    tls::CipherSuite cipher_suite{};
+    tls::KeyShareEntry client_share;  // the client's share for the chosen group
+    tls::SignatureScheme signature_scheme{};
+};
+
+// Our preference order; the first we implement that the client also offers wins.
+constexpr tls::CipherSuite our_cipher_suites[] = {tls::CipherSuite::TLS_AES_128_GCM_SHA256,
+                                                  tls::CipherSuite::TLS_AES_256_GCM_SHA384,
+                                                  tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+
+void check_client_hello(const tls::ClientHello& hello) {
+    // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
+    // in it, the client is not offering TLS 1.3 and we offer nothing older.
+    auto versions = hello.supported_versions();
+    if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
+        throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
+    // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
+    if (hello.legacy_compression_methods != tls::Bytes{0})
+        throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
+    // §4.2.8: every KeyShareEntry must be for a group offered in supported_groups.
+    tls::check_key_shares_match_supported_groups(hello);
+}
+
+// ANCHOR: choose_signature_scheme
+// §4.2.3 / §4.4.2.2: sign with a scheme the client offered in signature_algorithms
+// and that fits our key; with none in common the handshake cannot go on.
+tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, const tls::PrivateKey& key) {
+    auto offered = hello.signature_algorithms();
+    if (!offered) throw tls::AlertError(tls::AlertDescription::missing_extension, "no signature_algorithms (§4.2.3)");
+    for (auto scheme : key.schemes())
+        if (std::find(offered->begin(), offered->end(), scheme) != offered->end()) return scheme;
+    throw tls::AlertError(tls::AlertDescription::handshake_failure,
+                          "the client offers no signature scheme for our " + key.algorithm() + " key");
+}
+// ANCHOR_END: choose_signature_scheme
+
+// ANCHOR: negotiate
+// §4.1.1: pick a cipher suite both sides have, and a group for which the client
+// already sent a key share. Without either there is nothing to agree on.
+Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key) {
+    Negotiated n;
+    auto suite = std::find_first_of(std::begin(our_cipher_suites), std::end(our_cipher_suites),
+                                    hello.cipher_suites.begin(), hello.cipher_suites.end());
+    if (suite == std::end(our_cipher_suites))
+        throw tls::AlertError(tls::AlertDescription::handshake_failure, "no cipher suite in common");
+    n.cipher_suite = *suite;
+
+    // Without a share for a group we support, the RFC's answer is a HelloRetryRequest
+    // asking for one (§4.1.4) — a later chapter. Until then, §4.1.1's alert.
+    auto shares = hello.key_share().value_or(std::vector<tls::KeyShareEntry>{});
+    n.signature_scheme = choose_signature_scheme(hello, key);
+    for (auto group : tls::supported_named_groups) {
+        for (auto& share : shares)
+            if (share.group == group) {
+                n.client_share = share;
+                return n;
+            }
+    }
+    throw tls::AlertError(tls::AlertDescription::handshake_failure, "no key share for a group we support");
+}
+// ANCHOR_END: negotiate
+
+
+// ANCHOR: send_server_hello
+// §4.1.3: our choices, and our own key share for the chosen group.
+asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
+                                              const Negotiated& n, const tls::KeyPair& our_share) {
+    tls::ServerHello hello;
+    auto random = tls::random_bytes(32);
+    std::copy(random.begin(), random.end(), hello.random.begin());
+    hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
+    hello.cipher_suite = n.cipher_suite;
+    hello.extensions = {
+        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
+        tls::make_key_share_server({n.client_share.group, our_share.public_key}),  // §4.2.8
+    };
+    co_return co_await conn.write(hello);
+}
+// ANCHOR_END: send_server_hello
+
+// ANCHOR: establish_handshake_keys
+// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
+struct HandshakeKeys {
+    tls::HandshakeSecret handshake_secret;
+    tls::Secret client_handshake_traffic_secret;
+    tls::Secret server_handshake_traffic_secret;
+    tls::TrafficKeys client_keys;  // protects what the client sends
+    tls::TrafficKeys server_keys;  // protects what we send
+};
+
+HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
+                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
+                                       tls::BytesView client_random) {
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    trace.value("early_secret", early.secret());
+    auto handshake_secret = early.mix_shared_secret(shared_secret);
+    trace.value("handshake_secret", handshake_secret.secret());
+    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
+    auto hello_hash = transcript.current();
+    trace.value("transcript_hash", hello_hash);
+    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
+    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
+    trace.value("client_handshake_traffic_secret", c_hs);
+    trace.value("server_handshake_traffic_secret", s_hs);
+    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
+    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
+    // §7.3: each direction's write key and IV.
+    auto client_keys = tls::traffic_keys(suite, c_hs);
+    auto server_keys = tls::traffic_keys(suite, s_hs);
+    trace.value("client_handshake key", client_keys.key);
+    trace.value("client_handshake iv", client_keys.iv);
+    trace.value("server_handshake key", server_keys.key);
+    trace.value("server_handshake iv", server_keys.iv);
+    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
+}
+// ANCHOR_END: establish_handshake_keys
+
+// ANCHOR: send_certificate
+// §4.4.2: the chain, leaf first, each certificate as a CertificateEntry.
+asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Credentials& credentials) {
+    tls::Certificate certificate;  // certificate_request_context is empty in a server's Certificate
+    for (auto& der : credentials.chain) {
+        certificate.certificate_list.push_back({der, {}});
+        conn.trace().value("certificate", tls::describe_certificate(der));
+    }
+    co_return co_await conn.write(certificate);
+}
+// ANCHOR_END: send_certificate
+
+// ANCHOR: send_certificate_verify
+// §4.4.3: a signature over Transcript-Hash(ClientHello ... Certificate), wrapped so
+// it can never be mistaken for a signature made in another context.
+asio::awaitable<tls::Bytes> send_certificate_verify(tls::Connection& conn, const Credentials& credentials,
+                                                    tls::SignatureScheme scheme, const tls::TranscriptHash& transcript) {
+    auto content = tls::certificate_verify_content(/*server=*/true, transcript.current());
+    tls::CertificateVerify verify{scheme, credentials.key.sign(scheme, content)};
+    co_return co_await conn.write(verify);
+}
+// ANCHOR_END: send_certificate_verify
+
+// ANCHOR: send_finished
+// §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(ClientHello ... CertificateVerify)).
+asio::awaitable<tls::Bytes> send_finished(tls::Connection& conn, const tls::SuiteInfo& suite, tls::BytesView base_key,
+                                          const tls::TranscriptHash& transcript) {
+    tls::Finished finished{tls::finished_verify_data(suite.hash, base_key, transcript.current())};
+    co_return co_await conn.write(finished);
+}
+// ANCHOR_END: send_finished
+
+// ANCHOR: read_finished
+// §4.4.4: the peer's verify_data must equal ours, compared in constant time;
+// "Recipients of Finished messages MUST verify that the contents are correct and
+// if incorrect MUST terminate the connection with a "decrypt_error" alert."
+asio::awaitable<void> read_finished(tls::Connection& conn, const tls::SuiteInfo& suite, tls::BytesView base_key,
+                                    tls::TranscriptHash& transcript) {
+    auto expected = tls::finished_verify_data(suite.hash, base_key, transcript.current());
+    auto [finished, raw] = co_await conn.read<tls::Finished>(tls::hash_length(suite.hash));
+    if (!tls::constant_time_equal(finished.verify_data, expected))
+        throw tls::AlertError(tls::AlertDescription::decrypt_error, "the peer's Finished does not match the transcript");
+    conn.trace().value("Finished", "verify_data matches the transcript");
+    transcript.update(raw);
+}
+// ANCHOR_END: read_finished
+
+// ANCHOR: establish_application_keys
+// §7.1: the application traffic secrets and the exporter secret, from the Master
+// Secret and Transcript-Hash(ClientHello ... server Finished).
+struct ApplicationKeys {
+    tls::TrafficKeys client_keys;
+    tls::TrafficKeys server_keys;
+};
+
+ApplicationKeys establish_application_keys(tls::Trace& trace, const tls::SuiteInfo& suite,
+                                           const tls::HandshakeSecret& handshake_secret,
+                                           const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
+                                           tls::BytesView client_random) {
+    auto master = handshake_secret.derive_master_secret();
+    trace.value("master_secret", master.secret());
+    auto hash = transcript.current();
+    auto c_ap = master.client_application_traffic_secret_0(hash);
+    auto s_ap = master.server_application_traffic_secret_0(hash);
+    auto exporter = master.exporter_master_secret(hash);
+    trace.value("client_application_traffic_secret_0", c_ap);
+    trace.value("server_application_traffic_secret_0", s_ap);
+    trace.value("exporter_master_secret", exporter);
+    keylog.write("CLIENT_TRAFFIC_SECRET_0", client_random, c_ap);
+    keylog.write("SERVER_TRAFFIC_SECRET_0", client_random, s_ap);
+    keylog.write("EXPORTER_SECRET", client_random, exporter);
+    return {tls::traffic_keys(suite, c_ap), tls::traffic_keys(suite, s_ap)};
+}
+// ANCHOR_END: establish_application_keys
+
+// ANCHOR: echo
+// §5: application data, protected with the application traffic keys, until the
+// client's close_notify, which we answer with our own (§6.1).
+asio::awaitable<void> echo(tls::Connection& conn) {
+    std::size_t total = 0;
+    while (auto record = co_await conn.records().read_record()) {
+        if (record->type != tls::ContentType::application_data)
+            // The client has no post-handshake message we accept (no KeyUpdate yet).
+            throw tls::AlertError(tls::AlertDescription::unexpected_message,
+                                  fmt::format("unexpected {} record after the handshake", name(record->type)));
+        total += record->fragment.size();
+        conn.trace().value("echo", fmt::format("{} bytes", record->fragment.size()));
+        co_await conn.records().write_records(tls::ContentType::application_data, record->fragment);
+    }
+    if (conn.records().received_close_notify()) {
+        co_await conn.records().send_alert(tls::AlertDescription::close_notify);
+        conn.trace().result(fmt::format("connection closed cleanly after echoing {} bytes", total));
+    } else {
+        // §6.1: without close_notify we cannot tell an ending from an attacker's cut.
+        conn.trace().error(fmt::format("the client closed without close_notify: possible truncation after {} bytes", total));
+    }
+}
+// ANCHOR_END: echo
+
+// ANCHOR: handshake
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const Credentials& credentials) {
+    auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
+    check_client_hello(client_hello);
+    auto negotiated = negotiate(client_hello, credentials.key);
+    conn.trace().value("negotiated", fmt::format("{}, {}, {}", name(negotiated.cipher_suite),
+                                                 name(negotiated.client_share.group), name(negotiated.signature_scheme)));
+    // §4.4.1: the suite's hash runs over every handshake message, in order.
+    const auto& suite = *tls::suite_info(negotiated.cipher_suite);
+    tls::TranscriptHash transcript(suite.hash);
+    transcript.update(client_hello_raw);
+
+    auto our_share = tls::generate_key_share(negotiated.client_share.group);
+    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
+
+    // §7.4: both sides now hold the same secret, though it never crossed the wire.
+    auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
+                                     negotiated.client_share.key_exchange);
+    conn.trace().value("shared_secret", shared);
+    tls::KeyLog keylog(options.keylog);
+    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, keylog, client_hello.random);
+
+    // ANCHOR: protect
+    // Appendix D.4: a dummy change_cipher_spec right after ServerHello makes the
+    // handshake look like a TLS 1.2 resumption to middleboxes.
+    co_await conn.records().write_change_cipher_spec();
+    conn.records().allow_compatibility_ccs(true);
+    // §5.2: from here on, records are protected with the handshake traffic keys.
+    conn.check_no_partial_message();
+    conn.records().protect_writes(suite.aead, std::move(keys.server_keys));
+    conn.records().protect_reads(suite.aead, std::move(keys.client_keys));
+    // ANCHOR_END: protect
+
+    // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
+    transcript.update(co_await conn.write(tls::EncryptedExtensions{}));
+
+    transcript.update(co_await send_certificate(conn, credentials));
+    transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript));
+    transcript.update(co_await send_finished(conn, suite, keys.server_handshake_traffic_secret, transcript));
+
+    // ANCHOR: switch_to_application_keys
+    // §7.1: the server may send application data right after its Finished, so its
+    // application keys come now; it reads the client's Finished with handshake keys.
+    auto app_keys = establish_application_keys(conn.trace(), suite, keys.handshake_secret, transcript, keylog,
+                                               client_hello.random);
+    conn.records().protect_writes(suite.aead, std::move(app_keys.server_keys));
+    co_await read_finished(conn, suite, keys.client_handshake_traffic_secret, transcript);
+    conn.check_no_partial_message();
+    conn.records().protect_reads(suite.aead, std::move(app_keys.client_keys));
+    conn.records().allow_compatibility_ccs(false);  // Appendix D.4: only before the peer's Finished
+    // ANCHOR_END: switch_to_application_keys
+    conn.trace().result(fmt::format("handshake complete: {}, {}, {}", name(negotiated.cipher_suite),
+                                    name(negotiated.client_share.group), name(negotiated.signature_scheme)));
+}
+// ANCHOR_END: handshake
+
+asio::awaitable<void> serve_connection(const Options& options, const Credentials& credentials, tls::tcp::socket socket,
+                                       tls::Trace& trace) {
+    tls::Connection conn(socket, trace);
+    // ANCHOR: serve
+    // A client that stalls mid-handshake is cut off after --handshake-timeout seconds;
+    // every connection has its own coroutine, so the others never wait for it.
+    tls::Watchdog watchdog(socket, std::chrono::seconds(options.handshake_timeout), trace);
+    if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials))) co_return;
+    watchdog.disarm();
+    co_await tls::guarded(conn.records(), echo(conn));
+    // ANCHOR_END: serve
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    CLI::App app{"Chapter 09 server: a TLS 1.3 echo server."};
+    tls::add_options(app, options);
+    app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
+    app.add_option("--cert", options.cert, "PEM file: our certificate first, then any intermediates")->capture_default_str();
+    app.add_option("--key", options.key, "PKCS#8 PEM file: the certificate's private key")->capture_default_str();
+    app.add_option("--handshake-timeout", options.handshake_timeout, "Seconds a client may take to finish the handshake")
+        ->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+    Credentials credentials{tls::load_certificate_chain_pem_file(options.cert), tls::PrivateKey::load_pem_file(options.key)};
+    return tls::serve(options, [&](tls::tcp::socket socket, tls::Trace& trace) {
+        return serve_connection(options, credentials, std::move(socket), trace);
+    });
+}

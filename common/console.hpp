@@ -1,0 +1,44 @@
+// common/console.hpp — introduced in chapter 09 (application data).
+// Reading standard input line by line without blocking the connection: a thread
+// does the blocking reads and hands each line to the coroutine that awaits it.
+// This is what lets the chapter 09 client work like `openssl s_client -quiet`.
+#pragma once
+
+#include "net.hpp"
+
+#include <asio/experimental/concurrent_channel.hpp>
+
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace tls {
+
+class StdinLines {
+public:
+    explicit StdinLines(asio::any_io_executor executor);
+    ~StdinLines();
+    StdinLines(const StdinLines&) = delete;
+    StdinLines& operator=(const StdinLines&) = delete;
+
+    // The next line, with its "\n"; nullopt at the end of standard input.
+    asio::awaitable<std::optional<std::string>> next();
+
+private:
+    asio::experimental::concurrent_channel<void(std::error_code, std::string)> channel_;
+    std::thread reader_;
+};
+
+// Closes `socket` if it is still open after `timeout`, unless disarmed first: a peer
+// that stalls mid-handshake then fails its pending read instead of holding the
+// connection forever. Other connections are not affected.
+class Watchdog {
+public:
+    Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace);
+    void disarm() { timer_.cancel(); }
+
+private:
+    asio::steady_timer timer_;
+};
+
+}  // namespace tls
