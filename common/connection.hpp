@@ -35,7 +35,8 @@ public:
         auto m = co_await read_handshake();
         expect_type(m, Message::msg_type);
         auto message = Message::decode(m.body, args...);
-        trace().message(Direction::receive, message_name(m.msg_type), message.describe(), m.raw);
+        if (!trace().options().quiet)
+            trace().message(Direction::receive, message_name(m.msg_type), message.describe(), m.raw);
         co_return std::pair<Message, Bytes>{std::move(message), std::move(m.raw)};
     }
 
@@ -44,7 +45,8 @@ public:
     template <class Message>
     asio::awaitable<Bytes> write(const Message& message) {
         auto raw = encode_handshake(message);
-        trace().message(Direction::send, message_name(Message::msg_type), message.describe(), raw);
+        if (!trace().options().quiet)
+            trace().message(Direction::send, message_name(Message::msg_type), message.describe(), raw);
         co_await records_.write_records(ContentType::handshake, raw);
         co_return raw;
     }

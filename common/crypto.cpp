@@ -186,7 +186,8 @@ Secret x25519(BytesView private_key, BytesView peer_public) {
 
 KeyPair p256_keypair() {
     Botan::ECDH_PrivateKey key(Botan::system_rng(), p256());
-    // §4.2.8.2: struct { uint8 legacy_form = 4; opaque X[coordinate_length]; opaque Y[...]; } UncompressedPointRepresentation;
+    // §4.2.8.2:  struct { uint8 legacy_form = 4; opaque X[coordinate_length];
+    //                     opaque Y[coordinate_length]; } UncompressedPointRepresentation;
     return {key.public_value(Botan::PointGFp::UNCOMPRESSED), Botan::BigInt::encode_1363(key.private_value(), 32)};
 }
 
@@ -197,7 +198,8 @@ Secret p256_ecdh(BytesView private_key, BytesView peer_public) {
     if (private_key.size() != 32) throw std::invalid_argument("P-256 private key must be 32 bytes");
     if (peer_public.size() != 65 || peer_public[0] != 0x04)
         throw AlertError(AlertDescription::illegal_parameter,
-                         fmt::format("secp256r1 key share must be an uncompressed point (65 bytes, 0x04 first), got {} bytes{}",
+                         fmt::format("secp256r1 key share must be an uncompressed point (65 bytes, 0x04 first), "
+                                     "got {} bytes{}",
                                      peer_public.size(),
                                      peer_public.empty() ? "" : fmt::format(" starting 0x{:02x}", peer_public[0])));
     Botan::ECDH_PrivateKey key(Botan::system_rng(), p256(), Botan::BigInt(private_key.data(), private_key.size()));
@@ -346,7 +348,8 @@ PrivateKey PrivateKey::load_pem(std::string_view pem) {
         throw std::runtime_error(fmt::format("not an unencrypted PKCS#8 PEM private key ({})", e.what()));
     }
     if (schemes_for_key(*key).empty())
-        throw std::runtime_error(fmt::format("{} keys cannot sign in TLS 1.3 here (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)",
+        throw std::runtime_error(fmt::format("{} keys cannot sign here (we sign with ECDSA P-256/P-384/P-521, "
+                                             "RSA and Ed25519)",
                                              describe_key(*key)));
     return PrivateKey(std::make_unique<Impl>(Impl{std::move(key)}));
 }
@@ -522,8 +525,10 @@ std::string explain(const Botan::Path_Validation_Result& result, const std::vect
         }
     const std::string about = describe(*cert);
     switch (code) {
-    case C::CERT_HAS_EXPIRED: return fmt::format("certificate has expired (checked on {}): {}", date(now), about);
-    case C::CERT_NOT_YET_VALID: return fmt::format("certificate is not yet valid (checked on {}): {}", date(now), about);
+    case C::CERT_HAS_EXPIRED:
+        return fmt::format("certificate has expired (checked on {}): {}", date(now), about);
+    case C::CERT_NOT_YET_VALID:
+        return fmt::format("certificate is not yet valid (checked on {}): {}", date(now), about);
     case C::CERT_ISSUER_NOT_FOUND:
     case C::CANNOT_ESTABLISH_TRUST:
     case C::CHAIN_LACKS_TRUST_ROOT:
@@ -580,7 +585,8 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::
             return Botan::x509_path_validate(chain, restrictions, anchors, ip_literal ? "" : server_name,
                                              Botan::Usage_Type::UNSPECIFIED, now);
         } catch (const std::exception& e) {
-            throw AlertError(AlertDescription::bad_certificate, fmt::format("certificate chain rejected ({})", e.what()));
+            throw AlertError(AlertDescription::bad_certificate,
+                             fmt::format("certificate chain rejected ({})", e.what()));
         }
     }();
     if (!result.successful_validation())

@@ -75,7 +75,7 @@ Bytes RecordProtection::next_nonce() {
 //   AEADEncrypted = AEAD-Encrypt(write_key, nonce, additional_data, plaintext)
 Bytes RecordProtection::seal(ContentType inner_type, BytesView content, std::size_t padding) {
     if (content.size() + padding > max_plaintext_length)
-        throw std::length_error(fmt::format("record content + padding is {} bytes; at most 2^14 fit in one record (§5.4)",
+        throw std::length_error(fmt::format("record content + padding is {} bytes; a record holds at most 2^14 (§5.4)",
                                             content.size() + padding));
     const Bytes inner = encode_inner_plaintext(inner_type, content, padding);
     ByteWriter record;  // the header first: it is the additional data

@@ -86,8 +86,12 @@ private:
     TestPki() : dir_(fs::temp_directory_path() / ("tls-by-hand-test-crypto-" + to_hex(random_bytes(8)))) {
         fs::create_directories(dir_);
         write_file(dir_ / "message.bin", message());
-        write_file(dir_ / "leaf.ext", to_bytes("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"));
-        const std::string ca_extensions = "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign";
+        write_file(dir_ / "leaf.ext", to_bytes("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                                               "basicConstraints=CA:FALSE\n"));
+        write_file(dir_ / "intermediate.ext", to_bytes("basicConstraints=critical,CA:TRUE\n"
+                                                       "keyUsage=critical,keyCertSign\n"));
+        const std::string ca_extensions = "-addext basicConstraints=critical,CA:TRUE"
+                                          " -addext keyUsage=critical,keyCertSign";
         run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key"
             " && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key"
             " && openssl genpkey -algorithm ED25519 -out ed25519.key"
@@ -102,7 +106,15 @@ private:
             " && openssl req -new -key ec.key -subj /CN=localhost -out leaf.csr"
             " && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 365"
             " -extfile leaf.ext -out leaf.crt"
-            " && cat leaf.crt ca.crt > chain.pem");
+            " && cat leaf.crt ca.crt > chain.pem"
+            // A longer chain, as public servers send: leaf <- intermediate <- CA.
+            " && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout intermediate.key"
+            " -subj '/CN=tls-by-hand intermediate' -out intermediate.csr"
+            " && openssl x509 -req -in intermediate.csr -CA ca.crt -CAkey ca.key -set_serial 3 -days 365"
+            " -extfile intermediate.ext -out intermediate.crt"
+            " && openssl x509 -req -in leaf.csr -CA intermediate.crt -CAkey intermediate.key -set_serial 4 -days 365"
+            " -extfile leaf.ext -out leaf-via-intermediate.crt"
+            " && cat leaf-via-intermediate.crt intermediate.crt > long-chain.pem");
     }
     ~TestPki() {
         std::error_code ignored;
@@ -374,7 +386,8 @@ TEST_CASE("signatures made by openssl verify and ours verify in openssl") {
         std::string openssl_verify;
     };
     const Case cases[] = {
-        {"ec", SignatureScheme::ecdsa_secp256r1_sha256, "openssl dgst -sha256 -verify ec.pub -signature ours-ec.sig message.bin"},
+        {"ec", SignatureScheme::ecdsa_secp256r1_sha256,
+         "openssl dgst -sha256 -verify ec.pub -signature ours-ec.sig message.bin"},
         {"rsa", SignatureScheme::rsa_pss_rsae_sha384,
          "openssl dgst -sha384 -verify rsa.pub -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:48"
          " -sigopt rsa_mgf1_md:sha384 -signature ours-rsa.sig message.bin"},
@@ -428,7 +441,9 @@ TEST_CASE("a chain to a trust anchor validates for its DNS name and its IP addre
     CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost"); }) == "none");
     CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "127.0.0.1"); }) == "none");
     CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("ca.crt"), "LOCALHOST"); }) == "none");
-    // A bundle of several anchors, in any order, works as well.
+    // A chain through an intermediate CA, and a bundle of several anchors, work as well.
+    const auto long_chain = load_certificate_chain_pem_file(pki.path("long-chain.pem"));
+    CHECK(alert_from([&] { validate_certificate_chain(long_chain, pki.path("ca.crt"), "localhost"); }) == "none");
     pki.run("cat other-ca.crt ca.crt > bundle.pem");
     CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("bundle.pem"), "localhost"); }) == "none");
 }
@@ -448,25 +463,28 @@ TEST_CASE("a certificate for another name is a bad_certificate") {
 
 TEST_CASE("an expired or not yet valid certificate is certificate_expired") {
     const TestPki& pki = TestPki::get();
-    const std::vector<Bytes> chain{leaf_der()};
     const auto now = std::chrono::system_clock::now();
     const auto day = std::chrono::hours(24);
-    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now + 400 * day); }) ==
-          "certificate_expired");
-    CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now - 2 * day); }) ==
-          "certificate_expired");
-    CHECK(contains(message_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now + 400 * day); }),
-                   "certificate has expired"));
-    CHECK(contains(message_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost", now - 2 * day); }),
-                   "not yet valid"));
+    // The leaf is valid for 365 days from now.
+    const auto validate_on = [&](std::chrono::system_clock::time_point when) {
+        return [&pki, when] { validate_certificate_chain({leaf_der()}, pki.path("ca.crt"), "localhost", when); };
+    };
+    CHECK(alert_from(validate_on(now + 400 * day)) == "certificate_expired");
+    CHECK(contains(message_from(validate_on(now + 400 * day)), "certificate has expired"));
+    CHECK(alert_from(validate_on(now - 2 * day)) == "certificate_expired");
+    CHECK(contains(message_from(validate_on(now - 2 * day)), "not yet valid"));
 }
 
 TEST_CASE("a chain without a path to a trust anchor is unknown_ca") {
     const TestPki& pki = TestPki::get();
-    CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("other-ca.crt"), "localhost"); }) ==
-          "unknown_ca");
-    CHECK(contains(message_from([&] { validate_certificate_chain({leaf_der()}, pki.path("other-ca.crt"), "localhost"); }),
-                   "no path to a trust anchor"));
+    const auto against_other_ca = [&] {
+        validate_certificate_chain({leaf_der()}, pki.path("other-ca.crt"), "localhost");
+    };
+    CHECK(alert_from(against_other_ca) == "unknown_ca");
+    CHECK(contains(message_from(against_other_ca), "no path to a trust anchor"));
+    // Without the intermediate the leaf's issuer is nowhere to be found.
+    const auto leaf_only = load_certificate_chain_pem_file(pki.path("leaf-via-intermediate.crt"));
+    CHECK(alert_from([&] { validate_certificate_chain(leaf_only, pki.path("ca.crt"), "localhost"); }) == "unknown_ca");
     const auto self_signed = load_certificate_chain_pem_file(pki.path("ec.crt"));
     CHECK(alert_from([&] { validate_certificate_chain(self_signed, pki.path("ca.crt"), ""); }) == "unknown_ca");
 }

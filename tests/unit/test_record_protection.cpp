@@ -393,7 +393,8 @@ TEST_CASE("record protection seals at most 2^14 bytes of content and padding") {
     CHECK(record.size() == 5 + max_plaintext_length + 1 + 16);
     const BytesView r(record);
     CHECK(reader.open(r.first(5), r.subspan(5)).content.size() == max_plaintext_length);
-    CHECK_THROWS_AS(writer.seal(ContentType::application_data, Bytes(max_plaintext_length + 1, 'z')), std::length_error);
+    const Bytes too_much(max_plaintext_length + 1, 'z');
+    CHECK_THROWS_AS(writer.seal(ContentType::application_data, too_much), std::length_error);
     CHECK_THROWS_AS(writer.seal(ContentType::application_data, full, 1), std::length_error);
 }
 
