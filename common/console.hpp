@@ -21,8 +21,10 @@ public:
     StdinLines(const StdinLines&) = delete;
     StdinLines& operator=(const StdinLines&) = delete;
 
-    // The next line, with its "\n"; nullopt at the end of standard input.
+    // The next line, with its "\n"; nullopt at the end of standard input or after close().
     asio::awaitable<std::optional<std::string>> next();
+    // Stop waiting for input: the connection has ended first.
+    void close() { channel_.close(); }
 
 private:
     asio::experimental::concurrent_channel<void(std::error_code, std::string)> channel_;
