@@ -1,4 +1,4 @@
-// common/crypto.cpp — introduced in chapter 04 (key exchange), grown in 05/06/07;
+// common/crypto.cpp — introduced in chapter 03 (random bytes, the client's key share), grown in 04–07;
 // the cryptographic primitives every chapter calls, on one page.
 // RFC 8446 §4.2.3, §4.2.8.2, §4.4.1-§4.4.3, §5.2, §7.1, §7.4; RFC 5869 (HKDF).
 // The only file that talks to Botan 2: each function is a few Botan calls, with
@@ -191,7 +191,7 @@ KeyPair p256_keypair() {
 }
 
 // RFC 8446 §4.2.8.2: "peers MUST validate each other's public key Y by ensuring that the
-// point is a valid point on the elliptic curve." §7.4.1: "the shared secret is the
+// point is a valid point on the elliptic curve." §7.4.2: "the shared secret is the
 // x-coordinate of the ECDH shared secret elliptic curve point".
 Secret p256_ecdh(BytesView private_key, BytesView peer_public) {
     if (private_key.size() != 32) throw std::invalid_argument("P-256 private key must be 32 bytes");
@@ -581,8 +581,10 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::
     const Botan::Path_Validation_Restrictions restrictions;
     const auto result = [&] {
         try {
+            // TLS_SERVER_AUTH: a leaf restricted to other uses (extendedKeyUsage without
+            // serverAuth, keyUsage without digitalSignature) is not a server certificate.
             return Botan::x509_path_validate(chain, restrictions, anchors, ip_literal ? "" : server_name,
-                                             Botan::Usage_Type::UNSPECIFIED, now);
+                                             Botan::Usage_Type::TLS_SERVER_AUTH, now);
         } catch (const std::exception& e) {
             throw AlertError(AlertDescription::bad_certificate,
                              fmt::format("certificate chain rejected ({})", e.what()));

@@ -1,4 +1,4 @@
-// common/crypto.hpp — introduced in chapter 04 (key exchange), grown in 05/06/07;
+// common/crypto.hpp — introduced in chapter 03 (random bytes, the client's key share), grown in 04–07;
 // the cryptographic primitives every chapter calls, on one page.
 //
 // RFC 8446 names the primitives and leaves them to other RFCs: SHA-256/384 for the
@@ -42,6 +42,7 @@ enum class HashAlg { sha256, sha384 };
 std::size_t hash_length(HashAlg);  // Hash.length: 32 or 48
 Bytes hash(HashAlg, BytesView data);
 
+// ANCHOR: transcript_hash
 // RFC 8446 §4.4.1: Transcript-Hash(M1, M2, ... Mn) = Hash(M1 || M2 || ... || Mn),
 // over each handshake message with its 4-byte header, without record headers.
 // It is read at several points of the handshake while messages keep coming, so
@@ -62,20 +63,24 @@ private:
     HashAlg alg_;
     std::unique_ptr<Impl> impl_;
 };
+// ANCHOR_END: transcript_hash
 
 // ---- HMAC and HKDF (RFC 2104, RFC 5869; used by §7.1 and §4.4.4) -------------------
 
+// ANCHOR: hkdf
 Secret hmac(HashAlg, BytesView key, BytesView data);
 // RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM). An empty salt means HashLen zeros.
 Secret hkdf_extract(HashAlg, BytesView salt, BytesView ikm);
 // RFC 5869 §2.3: OKM = first L octets of T(1) | T(2) | ..., T(i) = HMAC(PRK, T(i-1) | info | i).
 Secret hkdf_expand(HashAlg, BytesView prk, BytesView info, std::size_t length);
+// ANCHOR_END: hkdf
 
 // Compares in time that depends only on the length (Finished, binders: §4.4.4).
 bool constant_time_equal(BytesView a, BytesView b);
 
 // ---- Key exchange (§4.2.8.2, §7.4) -------------------------------------------------
 
+// ANCHOR: key_exchange
 struct KeyPair {
     Bytes public_key;    // what goes into KeyShareEntry.key_exchange
     Secret private_key;  // X25519: 32 bytes; P-256: the 32-byte scalar
@@ -90,8 +95,9 @@ Secret x25519(BytesView private_key, BytesView peer_public);
 // public_key = the uncompressed point 0x04 || X || Y, 65 bytes (§4.2.8.2).
 KeyPair p256_keypair();
 // Throws AlertError{illegal_parameter} if the peer's point is not 65 bytes, not
-// uncompressed or not on the curve (§4.2.8.2). The result is the X coordinate (§7.4.1).
+// uncompressed or not on the curve (§4.2.8.2). The result is the X coordinate (§7.4.2).
 Secret p256_ecdh(BytesView private_key, BytesView peer_public);
+// ANCHOR_END: key_exchange
 
 // ---- AEAD (§5.2, RFC 5116) ---------------------------------------------------------
 
@@ -154,6 +160,7 @@ std::vector<Bytes> load_certificate_chain_pem_file(const std::string& path);
 // Validates a chain (leaf first) against the trust anchors in a PEM bundle file, at time
 // `now`, for `server_name`: a DNS name, or an IP address literal that must match an IP
 // SAN (IPv4 only: Botan 2 ignores IPv6 SANs). An empty server_name skips the name check.
+// The leaf must be usable for TLS server authentication (keyUsage, extendedKeyUsage).
 // Throws AlertError saying in plain words what was wrong:
 //   certificate_expired      a certificate is expired or not yet valid
 //   unknown_ca               no path to a trust anchor

@@ -1,4 +1,4 @@
-// common/key_exchange.cpp — introduced in chapter 04. RFC 8446 §4.2.8, §7.4.
+// common/key_exchange.cpp — introduced in chapter 03, grown in chapter 04. RFC 8446 §4.2.8, §7.4.
 #include "key_exchange.hpp"
 
 #include "alert.hpp"

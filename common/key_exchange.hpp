@@ -1,4 +1,4 @@
-// common/key_exchange.hpp — introduced in chapter 04 (ServerHello and key exchange).
+// common/key_exchange.hpp — introduced in chapter 03 (the client's key share), grown in chapter 04 (shared secret).
 // RFC 8446 §4.2.8 and §7.4: the (EC)DHE key shares of the groups we implement,
 // x25519 and secp256r1, behind one pair of functions.
 #pragma once

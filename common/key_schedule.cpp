@@ -18,6 +18,7 @@ const SuiteInfo* suite_info(CipherSuite suite) {
     return nullptr;
 }
 
+// ANCHOR: hkdf_expand_label
 // RFC 8446 §7.1:
 //   struct {
 //       uint16 length = Length;
@@ -34,15 +35,20 @@ Secret hkdf_expand_label(HashAlg alg, BytesView secret, std::string_view label, 
     hkdf_label.vec8(context);
     return hkdf_expand(alg, secret, hkdf_label.data(), length);
 }
+// ANCHOR_END: hkdf_expand_label
 
+// ANCHOR: derive_secret
 Secret derive_secret(HashAlg alg, BytesView secret, std::string_view label, BytesView transcript_hash) {
     return hkdf_expand_label(alg, secret, label, transcript_hash, hash_length(alg));
 }
+// ANCHOR_END: derive_secret
 
+// ANCHOR: traffic_keys
 TrafficKeys traffic_keys(const SuiteInfo& suite, BytesView traffic_secret) {
     return {hkdf_expand_label(suite.hash, traffic_secret, "key", {}, suite.key_length),
             hkdf_expand_label(suite.hash, traffic_secret, "iv", {}, suite.iv_length)};
 }
+// ANCHOR_END: traffic_keys
 
 Secret next_traffic_secret(HashAlg alg, BytesView current) {
     return hkdf_expand_label(alg, current, "traffic upd", {}, hash_length(alg));
@@ -60,20 +66,24 @@ Secret resumption_psk(HashAlg alg, BytesView resumption_master_secret, BytesView
 
 namespace {
 
+// ANCHOR: derived_salt
 // §7.1: Derive-Secret(secret, "derived", "") is the salt of the next HKDF-Extract.
 // "" means no messages: the context is Hash("") (e3b0c442... for SHA-256).
 Secret derived_salt(HashAlg alg, BytesView secret) {
     return derive_secret(alg, secret, "derived", hash(alg, {}));
 }
+// ANCHOR_END: derived_salt
 
 }  // namespace
 
 // ---- Early Secret ---------------------------------------------------------------------
 
+// ANCHOR: early_secret
 EarlySecret::EarlySecret(HashAlg alg, BytesView psk) : hash_(alg) {
     const Bytes zeros(hash_length(alg), 0);
     secret_ = hkdf_extract(alg, zeros, psk.empty() ? BytesView(zeros) : psk);
 }
+// ANCHOR_END: early_secret
 
 // tls::hash: inside these classes a bare `hash` names the member function.
 Secret EarlySecret::external_binder_key() const {
@@ -92,12 +102,15 @@ Secret EarlySecret::early_exporter_master_secret(BytesView client_hello_transcri
     return derive_secret(hash_, secret_, "e exp master", client_hello_transcript_hash);
 }
 
+// ANCHOR: mix_shared_secret
 HandshakeSecret EarlySecret::mix_shared_secret(BytesView ecdhe) const {
     return HandshakeSecret(hash_, hkdf_extract(hash_, derived_salt(hash_, secret_), ecdhe));
 }
+// ANCHOR_END: mix_shared_secret
 
 // ---- Handshake Secret -----------------------------------------------------------------
 
+// ANCHOR: handshake_secret
 Secret HandshakeSecret::client_handshake_traffic_secret(BytesView hello_transcript_hash) const {
     return derive_secret(hash_, secret_, "c hs traffic", hello_transcript_hash);
 }
@@ -110,6 +123,7 @@ MasterSecret HandshakeSecret::derive_master_secret() const {
     const Bytes zeros(hash_length(hash_), 0);
     return MasterSecret(hash_, hkdf_extract(hash_, derived_salt(hash_, secret_), zeros));
 }
+// ANCHOR_END: handshake_secret
 
 // ---- Master Secret --------------------------------------------------------------------
 

@@ -38,6 +38,7 @@
 
 namespace tls {
 
+// ANCHOR: SuiteInfo
 // What a cipher suite means to the key schedule and the record layer (§B.4).
 struct SuiteInfo {
     CipherSuite suite;
@@ -48,7 +49,9 @@ struct SuiteInfo {
 };
 // nullptr for a suite we do not implement (we implement 0x1301, 0x1302, 0x1303).
 const SuiteInfo* suite_info(CipherSuite);
+// ANCHOR_END: SuiteInfo
 
+// ANCHOR: hkdf_expand_label
 // RFC 8446 §7.1:
 //   HKDF-Expand-Label(Secret, Label, Context, Length) =
 //        HKDF-Expand(Secret, HkdfLabel, Length)
@@ -58,13 +61,17 @@ const SuiteInfo* suite_info(CipherSuite);
 //       opaque context<0..255> = Context;
 //   } HkdfLabel;
 Secret hkdf_expand_label(HashAlg, BytesView secret, std::string_view label, BytesView context, std::size_t length);
+// ANCHOR_END: hkdf_expand_label
 
+// ANCHOR: derive_secret
 // RFC 8446 §7.1:
 //   Derive-Secret(Secret, Label, Messages) =
 //        HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length)
 // Takes the transcript hash already computed (TranscriptHash::current()).
 Secret derive_secret(HashAlg, BytesView secret, std::string_view label, BytesView transcript_hash);
+// ANCHOR_END: derive_secret
 
+// ANCHOR: traffic_keys
 // RFC 8446 §7.3:
 //   [sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
 //   [sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
@@ -73,18 +80,21 @@ struct TrafficKeys {
     Secret iv;
 };
 TrafficKeys traffic_keys(const SuiteInfo&, BytesView traffic_secret);
+// ANCHOR_END: traffic_keys
 
 // RFC 8446 §7.2:
 //   application_traffic_secret_N+1 =
 //       HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)
 Secret next_traffic_secret(HashAlg, BytesView current);
 
+// ANCHOR: finished_verify_data
 // RFC 8446 §4.4.4:
 //   finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)
 //   verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*, CertificateVerify*))
 // base_key is the sender's *_handshake_traffic_secret (or a binder_key, §4.2.11.2).
 // Compare a received one with constant_time_equal.
 Bytes finished_verify_data(HashAlg, BytesView base_key, BytesView transcript_hash);
+// ANCHOR_END: finished_verify_data
 
 // RFC 8446 §4.6.1:
 //   HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
@@ -94,6 +104,7 @@ Secret resumption_psk(HashAlg, BytesView resumption_master_secret, BytesView tic
 class HandshakeSecret;
 class MasterSecret;
 
+// ANCHOR: EarlySecret
 // Early Secret = HKDF-Extract(salt = 0, IKM = PSK), where both default to Hash.length
 // zero bytes when there is no PSK (§7.1: "If a given secret is not available, then the
 // 0-value consisting of a string of Hash.length bytes set to zeros is used").
@@ -117,7 +128,9 @@ private:
     HashAlg hash_;
     Secret secret_;
 };
+// ANCHOR_END: EarlySecret
 
+// ANCHOR: HandshakeSecret
 class HandshakeSecret {
 public:
     const Secret& secret() const { return secret_; }
@@ -136,7 +149,9 @@ private:
     HashAlg hash_;
     Secret secret_;
 };
+// ANCHOR_END: HandshakeSecret
 
+// ANCHOR: MasterSecret
 class MasterSecret {
 public:
     const Secret& secret() const { return secret_; }
@@ -155,5 +170,6 @@ private:
     HashAlg hash_;
     Secret secret_;
 };
+// ANCHOR_END: MasterSecret
 
 }  // namespace tls

@@ -27,6 +27,7 @@ namespace tls {
 // §4.1.2:  opaque Random[32];
 using Random = std::array<std::uint8_t, 32>;
 
+// ANCHOR: special_randoms
 // §4.1.3: a ServerHello whose random is SHA-256("HelloRetryRequest") is a HelloRetryRequest.
 inline constexpr Random hello_retry_request_random = {
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
@@ -36,9 +37,11 @@ inline constexpr Random hello_retry_request_random = {
 // "DOWNGRD" 01 (or 00); a TLS 1.3 client seeing them aborts with illegal_parameter.
 inline constexpr std::array<std::uint8_t, 8> downgrade_tls12 = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01};
 inline constexpr std::array<std::uint8_t, 8> downgrade_tls11 = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00};
+// ANCHOR_END: special_randoms
 
 // ---- §4.2 Extensions ---------------------------------------------------------------------
 
+// ANCHOR: Extension
 // §4.2:
 //   struct {
 //       ExtensionType extension_type;
@@ -49,10 +52,12 @@ struct Extension {
     Bytes extension_data;
     bool operator==(const Extension&) const = default;
 };
+// ANCHOR_END: Extension
 
 // The extension of that type in a block, or nullptr.
 const Extension* find_extension(const std::vector<Extension>& extensions, ExtensionType type);
 
+// ANCHOR: KeyShareEntry
 // §4.2.8:
 //   struct {
 //       NamedGroup group;
@@ -63,6 +68,7 @@ struct KeyShareEntry {
     Bytes key_exchange;
     bool operator==(const KeyShareEntry&) const = default;
 };
+// ANCHOR_END: KeyShareEntry
 
 // §4.2.11:
 //   struct { opaque identity<1..2^16-1>; uint32 obfuscated_ticket_age; } PskIdentity;
@@ -79,6 +85,7 @@ struct OfferedPsks {
     bool operator==(const OfferedPsks&) const = default;
 };
 
+// ANCHOR: extension_builders
 // Builders for the extension_data the client and server send (§4.2.x). The bodies they
 // write are the ones the accessors below parse.
 Extension make_server_name(std::string_view host_name);                        // RFC 6066 §3
@@ -89,6 +96,7 @@ Extension make_supported_versions_server(std::uint16_t selected_version);      /
 Extension make_key_share_client(const std::vector<KeyShareEntry>& client_shares);  // §4.2.8
 Extension make_key_share_server(const KeyShareEntry& server_share);            // §4.2.8
 Extension make_key_share_hrr(NamedGroup selected_group);                       // §4.2.8
+// ANCHOR_END: extension_builders
 Extension make_psk_key_exchange_modes(const std::vector<PskKeyExchangeMode>& ke_modes);  // §4.2.9
 Extension make_alpn(const std::vector<std::string>& protocol_name_list);       // RFC 7301 §3.1
 Extension make_cookie(BytesView cookie);                                       // §4.2.2
@@ -100,6 +108,7 @@ Extension make_pre_shared_key_server(std::uint16_t selected_identity);
 
 // ---- §4.1 Key Exchange Messages ----------------------------------------------------------
 
+// ANCHOR: ClientHello
 // §4.1.2:
 //   struct {
 //       ProtocolVersion legacy_version = 0x0303;    /* TLS v1.2 */
@@ -138,6 +147,7 @@ struct ClientHello {
     std::optional<Bytes> cookie() const;
     std::optional<OfferedPsks> pre_shared_key() const;
 };
+// ANCHOR_END: ClientHello
 
 // §4.2.11.2: each binder is an HMAC over Transcript-Hash(Truncated(ClientHello1)), "the
 // partial ClientHello excluding" the binders list — the whole message, header included and
@@ -145,11 +155,14 @@ struct ClientHello {
 // throws AlertError{internal_error} if it holds no pre_shared_key.
 Bytes truncated_client_hello(BytesView client_hello_message);
 
+// ANCHOR: check_key_shares
 // §4.2.8: "Each KeyShareEntry value MUST correspond to a group offered in the
 // "supported_groups" extension and MUST appear in the same order." Servers MAY check; this
 // does, for the server flow: throws AlertError{illegal_parameter} if a share breaks the rule.
 void check_key_shares_match_supported_groups(const ClientHello& client_hello);
+// ANCHOR_END: check_key_shares
 
+// ANCHOR: ServerHello
 // §4.1.3 (and §4.1.4: a HelloRetryRequest is a ServerHello with the special random):
 //   struct {
 //       ProtocolVersion legacy_version = 0x0303;    /* TLS v1.2 */
@@ -182,9 +195,11 @@ struct ServerHello {
     std::optional<Bytes> cookie() const;                    // only in a HelloRetryRequest
     std::optional<std::uint16_t> pre_shared_key() const;    // selected_identity
 };
+// ANCHOR_END: ServerHello
 
 // ---- §4.3 Server Parameters --------------------------------------------------------------
 
+// ANCHOR: EncryptedExtensions
 // §4.3.1:
 //   struct {
 //       Extension extensions<0..2^16-1>;
@@ -203,6 +218,7 @@ struct EncryptedExtensions {
     std::optional<std::vector<NamedGroup>> supported_groups() const;
     std::optional<std::vector<std::string>> alpn() const;  // RFC 7301 §3.1: exactly one name
 };
+// ANCHOR_END: EncryptedExtensions
 
 // §4.3.2:
 //   struct {
@@ -228,6 +244,7 @@ struct CertificateRequest {
 
 // ---- §4.4 Authentication Messages --------------------------------------------------------
 
+// ANCHOR: Certificate
 // §4.4.2 (X509 certificates only; RawPublicKey would need server_certificate_type):
 //   struct {
 //       select (certificate_type) {
@@ -259,7 +276,9 @@ struct Certificate {
     Fields describe() const;
     bool operator==(const Certificate&) const = default;
 };
+// ANCHOR_END: Certificate
 
+// ANCHOR: CertificateVerify
 // §4.4.3:
 //   struct {
 //       SignatureScheme algorithm;
@@ -280,7 +299,9 @@ struct CertificateVerify {
 // §4.4.3: what the signature covers — 64 spaces (0x20), the context string
 // "TLS 1.3, server CertificateVerify" (or client), a 0 byte, then Transcript-Hash.
 Bytes certificate_verify_content(bool server, BytesView transcript_hash);
+// ANCHOR_END: CertificateVerify
 
+// ANCHOR: Finished
 // §4.4.4:
 //   struct {
 //       opaque verify_data[Hash.length];
@@ -296,6 +317,7 @@ struct Finished {
     Fields describe() const;
     bool operator==(const Finished&) const = default;
 };
+// ANCHOR_END: Finished
 
 // ---- §4.5, §4.6 End of Early Data, Post-Handshake Messages -------------------------------
 
@@ -309,6 +331,7 @@ struct EndOfEarlyData {
     bool operator==(const EndOfEarlyData&) const = default;
 };
 
+// ANCHOR: NewSessionTicket
 // §4.6.1:
 //   struct {
 //       uint32 ticket_lifetime;
@@ -333,6 +356,7 @@ struct NewSessionTicket {
 
     std::optional<std::uint32_t> max_early_data_size() const;  // the early_data extension
 };
+// ANCHOR_END: NewSessionTicket
 
 // §4.6.3:
 //   enum { update_not_requested(0), update_requested(1), (255) } KeyUpdateRequest;
@@ -352,6 +376,7 @@ struct KeyUpdate {
 
 // ---- §4 Handshake framing ----------------------------------------------------------------
 
+// ANCHOR: Handshake
 // §4:
 //   struct {
 //       HandshakeType msg_type;    /* handshake type */
@@ -367,6 +392,7 @@ struct Handshake {
     static Handshake decode(BytesView message);  // exactly one whole message
     bool operator==(const Handshake&) const = default;
 };
+// ANCHOR_END: Handshake
 
 Bytes encode_handshake(HandshakeType msg_type, BytesView body);
 

@@ -9,6 +9,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
     for (;;) {
         if (auto record = reader_.next()) {
             trace_.record(Direction::receive, *record);
+            // ANCHOR: change_cipher_spec
             if (record->type == ContentType::change_cipher_spec) {
                 // Appendix D.4 / §5: drop a single CCS of value 0x01, refuse anything else.
                 if (!ccs_allowed_ || ccs_seen_ || record->fragment.size() != 1 || record->fragment[0] != 0x01)
@@ -17,6 +18,8 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
                 trace_.step("change_cipher_spec dropped (middlebox compatibility, Appendix D.4)");
                 continue;
             }
+            // ANCHOR_END: change_cipher_spec
+            // ANCHOR: unprotect
             if (read_protection_) {
                 if (record->type == ContentType::application_data) {
                     // §5.2: the real type and content come out of TLSInnerPlaintext.
@@ -35,6 +38,8 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
                 // A plaintext alert is still read: a peer that failed before it had our keys
                 // can only send it that way.
             }
+            // ANCHOR_END: unprotect
+            // ANCHOR: close_notify
             if (record->type == ContentType::alert) {
                 auto alert = Alert::decode(record->fragment);
                 trace_.alert(Direction::receive, alert.description);
@@ -44,6 +49,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
                 }
                 throw PeerAlert(alert);
             }
+            // ANCHOR_END: close_notify
             co_return record;
         }
         // ANCHOR: read_more
@@ -74,6 +80,7 @@ asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView dat
         }
         co_return;
     }
+    // ANCHOR: write_protected
     // §5.2: each chunk of at most 2^14 bytes becomes one TLSCiphertext whose outer
     // type is always application_data; the real type travels inside, encrypted.
     do {
@@ -85,6 +92,7 @@ asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView dat
         co_await write_raw(record);
         data = data.subspan(n);
     } while (!data.empty());
+    // ANCHOR_END: write_protected
 }
 
 void RecordLayer::protect_writes(AeadAlg aead, TrafficKeys keys) { write_protection_.emplace(aead, std::move(keys)); }
@@ -100,6 +108,7 @@ asio::awaitable<void> RecordLayer::write_change_cipher_spec() {
     co_await write_raw(record);
 }
 
+// ANCHOR: send_alert
 asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std::string_view why) {
     // §6.1: the closure alerts are warnings; §6.2: every error alert is fatal.
     bool closure = description == AlertDescription::close_notify || description == AlertDescription::user_canceled;
@@ -118,6 +127,7 @@ asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std:
     (void)ec;
     (void)n;
 }
+// ANCHOR_END: send_alert
 
 // ANCHOR: guarded
 asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) {

@@ -13,13 +13,16 @@
 
 namespace tls {
 
+// ANCHOR: encode_inner_plaintext
 Bytes encode_inner_plaintext(ContentType type, BytesView content, std::size_t padding) {
     Bytes out(content.begin(), content.end());
     out.push_back(static_cast<std::uint8_t>(type));
     out.resize(out.size() + padding, 0);  // §5.4: "padding octets ... all zeros"
     return out;
 }
+// ANCHOR_END: encode_inner_plaintext
 
+// ANCHOR: decode_inner_plaintext
 // RFC 8446 §5.4: "the receiving implementation scans the field from the end toward the
 // beginning until it finds a non-zero octet. This non-zero octet is the content type of
 // the message. ... If a receiving implementation does not find a non-zero octet in the
@@ -33,7 +36,9 @@ InnerPlaintext decode_inner_plaintext(BytesView plaintext) {
     const std::size_t type_at = static_cast<std::size_t>(plaintext.rend() - last) - 1;
     return {static_cast<ContentType>(plaintext[type_at]), Bytes(plaintext.begin(), plaintext.begin() + type_at)};
 }
+// ANCHOR_END: decode_inner_plaintext
 
+// ANCHOR: nonce
 // RFC 8446 §5.3:
 //   1. The 64-bit record sequence number is encoded in network byte order and padded to
 //      the left with zeros to iv_length.
@@ -46,6 +51,7 @@ Bytes per_record_nonce(BytesView iv, std::uint64_t sequence_number) {
         nonce[nonce.size() - 1 - i] ^= static_cast<std::uint8_t>(sequence_number >> (8 * i));
     return nonce;
 }
+// ANCHOR_END: nonce
 
 RecordProtection::RecordProtection(AeadAlg aead, TrafficKeys keys) : aead_(aead), keys_(std::move(keys)) {
     if (keys_.key.size() != aead_key_length(aead) || keys_.iv.size() != aead_iv_length)
@@ -53,6 +59,7 @@ RecordProtection::RecordProtection(AeadAlg aead, TrafficKeys keys) : aead_(aead)
                                                 aead_name(aead), aead_key_length(aead), aead_iv_length));
 }
 
+// ANCHOR: next_nonce
 // The nonce for this record, then one step on (§5.3: "incremented by one after reading or
 // writing each record"). "If a TLS implementation would need to wrap a sequence number,
 // it MUST either rekey (Section 4.6.3) or terminate the connection."
@@ -61,7 +68,9 @@ Bytes RecordProtection::next_nonce() {
         throw std::overflow_error("record sequence number would wrap: a KeyUpdate was due long ago (§5.3, §5.5)");
     return per_record_nonce(keys_.iv, sequence_number_++);
 }
+// ANCHOR_END: next_nonce
 
+// ANCHOR: seal
 // RFC 8446 §5.2:
 //   struct {
 //       ContentType opaque_type = application_data; /* 23 */
@@ -86,7 +95,9 @@ Bytes RecordProtection::seal(ContentType inner_type, BytesView content, std::siz
     record.bytes(encrypted);
     return record.take();
 }
+// ANCHOR_END: seal
 
+// ANCHOR: open
 InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_record) {
     // §5.2: "An endpoint that receives a record from its peer with TLSCiphertext.length
     // larger than 2^14 + 256 octets MUST terminate the connection with a "record_overflow" alert."
@@ -109,5 +120,6 @@ InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_reco
                          fmt::format("decrypted record is {} bytes; the limit is 2^14 + 1", plaintext->size()));
     return decode_inner_plaintext(*plaintext);
 }
+// ANCHOR_END: open
 
 }  // namespace tls

@@ -8,15 +8,18 @@
 #include "crypto.hpp"
 #include "enums.hpp"
 #include "key_schedule.hpp"
+#include "record.hpp"
 
 #include <cstddef>
 #include <cstdint>
 
 namespace tls {
 
-inline constexpr std::size_t max_plaintext_length = 1 << 14;           // §5.1: 2^14
-inline constexpr std::size_t max_ciphertext_length = (1 << 14) + 256;  // §5.2: 2^14 + 256
+// The limits of §5.1 and §5.2 under the names this file uses (defined in record.hpp).
+inline constexpr std::size_t max_plaintext_length = max_fragment_length;             // 2^14
+inline constexpr std::size_t max_ciphertext_length = max_encrypted_fragment_length;  // 2^14 + 256
 
+// ANCHOR: TLSInnerPlaintext
 // RFC 8446 §5.2:
 //   struct {
 //       opaque content[TLSPlaintext.length];
@@ -32,11 +35,13 @@ struct InnerPlaintext {
 // Strips the zeros from the end; the last non-zero byte is the type (§5.4).
 // All zeros -> AlertError{unexpected_message}.
 InnerPlaintext decode_inner_plaintext(BytesView plaintext);
+// ANCHOR_END: TLSInnerPlaintext
 
 // RFC 8446 §5.3: the 64-bit sequence number, big-endian, left-padded with zeros to
 // iv_length, XORed with the static write IV.
 Bytes per_record_nonce(BytesView iv, std::uint64_t sequence_number);
 
+// ANCHOR: RecordProtection
 // One direction of protection: a traffic key, its IV and the sequence number, which
 // starts at 0 for each new key (§5.3). A connection holds one for reading and one for
 // writing, and replaces them whenever the key schedule moves on.
@@ -68,5 +73,6 @@ private:
     TrafficKeys keys_;
     std::uint64_t sequence_number_ = 0;
 };
+// ANCHOR_END: RecordProtection
 
 }  // namespace tls

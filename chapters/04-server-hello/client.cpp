@@ -4,8 +4,6 @@
 #include "connection.hpp"
 #include "key_exchange.hpp"
 
-#include <map>
-
 namespace {
 
 struct Options : tls::ClientOptions {
@@ -13,8 +11,14 @@ struct Options : tls::ClientOptions {
     std::vector<std::string> groups = {"x25519", "secp256r1"};
 };
 
-// Our key shares, one per offered group, kept until the server picks one.
-using KeyShares = std::map<tls::NamedGroup, tls::KeyPair>;
+// Our key shares, one per offered group in --groups order, kept until the server picks one.
+using KeyShares = std::vector<std::pair<tls::NamedGroup, tls::KeyPair>>;
+
+const tls::KeyPair* find_share(const KeyShares& shares, tls::NamedGroup group) {
+    for (auto& [g, pair] : shares)
+        if (g == group) return &pair;
+    return nullptr;
+}
 
 tls::NamedGroup parse_group(const std::string& text) {
     if (text == "x25519") return tls::NamedGroup::x25519;
@@ -57,11 +61,13 @@ tls::ClientHello build_client_hello(const Options& options, const KeyShares& sha
 void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& sent, const KeyShares& shares) {
     using tls::AlertDescription;
     using tls::AlertError;
+    // §4.1.4 / §4.2.8: a HelloRetryRequest asks for a share of another group we offered.
+    // We send a share for every group we offer, so no HelloRetryRequest can be valid.
     if (hello.is_hello_retry_request())
-        throw AlertError(AlertDescription::handshake_failure,
-                         fmt::format("the server sent a HelloRetryRequest (it wants a key share for {}); "
-                                     "HelloRetryRequest is not handled yet — try --groups with that group",
-                                     hello.hrr_selected_group() ? name(*hello.hrr_selected_group()) : "another group"));
+        throw AlertError(AlertDescription::illegal_parameter,
+                         fmt::format("received a HelloRetryRequest for {}, but we already sent a key share for every "
+                                     "group we offered (§4.2.8)",
+                                     hello.hrr_selected_group() ? name(*hello.hrr_selected_group()) : "no group"));
     // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
     auto version = hello.selected_version();
     if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
@@ -78,14 +84,13 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
         throw AlertError(AlertDescription::illegal_parameter, "the server chose a cipher suite we did not offer");
     if (hello.legacy_compression_method != 0)
         throw AlertError(AlertDescription::illegal_parameter, "legacy_compression_method must be 0");
-    // §4.2: a ServerHello may only carry extensions we asked for, and only these three.
+    // §4.2: a ServerHello may only answer extensions we sent; we offer no PSK, so just these two.
     for (auto& ext : hello.extensions)
-        if (ext.extension_type != tls::ExtensionType::supported_versions && ext.extension_type != tls::ExtensionType::key_share &&
-            ext.extension_type != tls::ExtensionType::pre_shared_key)
+        if (ext.extension_type != tls::ExtensionType::supported_versions && ext.extension_type != tls::ExtensionType::key_share)
             throw AlertError(AlertDescription::unsupported_extension, "unexpected extension " + name(ext.extension_type));
     auto share = hello.key_share();
     if (!share) throw AlertError(AlertDescription::missing_extension, "ServerHello has no key_share");
-    if (!shares.contains(share->group))
+    if (!find_share(shares, share->group))
         throw AlertError(AlertDescription::illegal_parameter, "key_share for a group we sent no share for: " + name(share->group));
 }
 // ANCHOR_END: check_server_hello
@@ -93,7 +98,8 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
 // ANCHOR: handshake
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     KeyShares shares;
-    for (auto& g : options.groups) shares.emplace(parse_group(g), tls::generate_key_share(parse_group(g)));
+    for (auto& g : options.groups)
+        if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), tls::generate_key_share(parse_group(g)));
     auto client_hello = build_client_hello(options, shares);
     co_await conn.write(client_hello);
 
@@ -103,7 +109,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     conn.trace().value("negotiated", fmt::format("{}, {}", name(server_hello.cipher_suite), name(server_share.group)));
 
     // §7.4: the same secret the server computed, from our private key and its public one.
-    auto shared = tls::shared_secret(server_share.group, shares.at(server_share.group).private_key, server_share.key_exchange);
+    auto shared = tls::shared_secret(server_share.group, find_share(shares, server_share.group)->private_key, server_share.key_exchange);
     conn.trace().value("shared_secret", shared);
     conn.trace().result(fmt::format("ServerHello accepted: {} with {}", name(server_hello.cipher_suite), name(server_share.group)));
 

@@ -3,10 +3,10 @@
 // transcript so far with the certificate's private key, using a signature scheme
 // the client offered.
 #include "connection.hpp"
-#include "paths.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
+#include "paths.hpp"
 
 namespace {
 
@@ -61,8 +61,9 @@ tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, cons
 // ANCHOR_END: choose_signature_scheme
 
 // ANCHOR: negotiate
-// §4.1.1: pick a cipher suite both sides have, and a group for which the client
-// already sent a key share. Without either there is nothing to agree on.
+// §4.1.1: pick a cipher suite both sides have, a signature scheme for our key, and
+// a group for which the client already sent a key share. Without any one of them
+// there is nothing to agree on.
 Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key) {
     Negotiated n;
     auto suite = std::find_first_of(std::begin(our_cipher_suites), std::end(our_cipher_suites),
@@ -70,11 +71,11 @@ Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key) 
     if (suite == std::end(our_cipher_suites))
         throw tls::AlertError(tls::AlertDescription::handshake_failure, "no cipher suite in common");
     n.cipher_suite = *suite;
+    n.signature_scheme = choose_signature_scheme(hello, key);
 
     // Without a share for a group we support, the RFC's answer is a HelloRetryRequest
     // asking for one (§4.1.4) — a later chapter. Until then, §4.1.1's alert.
     auto shares = hello.key_share().value_or(std::vector<tls::KeyShareEntry>{});
-    n.signature_scheme = choose_signature_scheme(hello, key);
     for (auto group : tls::supported_named_groups) {
         for (auto& share : shares)
             if (share.group == group) {
