@@ -81,12 +81,12 @@ asio::awaitable<void> handshake(tls::Connection& conn) {
     conn.trace().value("negotiated", fmt::format("{}, {}", name(negotiated.cipher_suite), name(negotiated.client_share.group)));
 
     auto our_share = tls::generate_key_share(negotiated.client_share.group);
-    co_await send_server_hello(conn, client_hello, negotiated, our_share);
-
-    // §7.4: both sides now hold the same secret, though it never crossed the wire.
+    // §7.4: both sides will hold the same secret, though it never crosses the wire.
+    // Computed before answering, so a bad client share (§7.4.2) gets only an alert.
     auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
+    co_await send_server_hello(conn, client_hello, negotiated, our_share);
 
     // Everything after ServerHello is encrypted (chapter 06): stop here.
     co_await conn.records().send_alert(tls::AlertDescription::user_canceled, "encryption begins in chapter 06");

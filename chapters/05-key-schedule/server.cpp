@@ -129,12 +129,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     transcript.update(client_hello_raw);
 
     auto our_share = tls::generate_key_share(negotiated.client_share.group);
-    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
-
-    // §7.4: both sides now hold the same secret, though it never crossed the wire.
+    // §7.4: both sides will hold the same secret, though it never crosses the wire.
+    // Computed before answering, so a bad client share (§7.4.2) gets only an alert.
     auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
+    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
     auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, tls::KeyLog(options.keylog),
                                          client_hello.random);
     // §7.1: the Master Secret follows from the Handshake Secret alone.

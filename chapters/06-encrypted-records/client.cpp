@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
     app.add_option("--server-name", options.server_name, "Host name to send in server_name")->capture_default_str();
     app.add_option("--groups", options.groups, "Groups to offer, a key share for each (x25519, secp256r1)")
         ->delimiter(',')
+        ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}))
         ->capture_default_str();
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
     CLI11_PARSE(app, argc, argv);

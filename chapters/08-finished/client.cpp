@@ -151,7 +151,7 @@ asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Option
         throw tls::AlertError(tls::AlertDescription::decode_error, "the server sent no certificate");
     std::vector<tls::Bytes> chain;
     for (auto& entry : certificate.certificate_list) {
-        conn.trace().value("certificate", tls::describe_certificate(entry.cert_data));
+        conn.trace().value("certificate", [&] { return tls::describe_certificate(entry.cert_data); });  // parsed only if printed
         chain.push_back(entry.cert_data);
     }
     // Chain to a trust anchor, validity period, host name: each failure names its alert (§6.2).
@@ -310,6 +310,7 @@ int main(int argc, char** argv) {
     app.add_option("--ca", options.ca, "PEM bundle of trust anchors")->capture_default_str();
     app.add_option("--groups", options.groups, "Groups to offer, a key share for each (x25519, secp256r1)")
         ->delimiter(',')
+        ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}))
         ->capture_default_str();
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
     CLI11_PARSE(app, argc, argv);

@@ -149,7 +149,7 @@ asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Creden
     tls::Certificate certificate;  // certificate_request_context is empty in a server's Certificate
     for (auto& der : credentials.chain) {
         certificate.certificate_list.push_back({der, {}});
-        conn.trace().value("certificate", tls::describe_certificate(der));
+        conn.trace().value("certificate", [&] { return tls::describe_certificate(der); });  // parsed only if printed
     }
     co_return co_await conn.write(certificate);
 }
@@ -231,12 +231,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     transcript.update(client_hello_raw);
 
     auto our_share = tls::generate_key_share(negotiated.client_share.group);
-    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
-
-    // §7.4: both sides now hold the same secret, though it never crossed the wire.
+    // §7.4: both sides will hold the same secret, though it never crosses the wire.
+    // Computed before answering, so a bad client share (§7.4.2) gets only an alert.
     auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
+    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
     tls::KeyLog keylog(options.keylog);
     auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, keylog, client_hello.random);
 
