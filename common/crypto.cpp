@@ -33,6 +33,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -155,14 +156,17 @@ Botan::EC_Group p256() { return Botan::EC_Group("secp256r1"); }
 }  // namespace
 
 KeyPair x25519_keypair() {
-    Botan::Curve25519_PrivateKey key(Botan::system_rng());
-    return {key.public_value(), key.get_x()};
+    Secret private_key(32);  // any 32 bytes: X25519 clamps them itself (RFC 7748 §5)
+    Botan::system_rng().randomize(private_key.data(), private_key.size());
+    return x25519_keypair_from_private(private_key);
 }
 
+// RFC 7748 §6.1: the public key is X25519(private, 9), 9 being the base point's u-coordinate.
 KeyPair x25519_keypair_from_private(BytesView private_key) {
     if (private_key.size() != 32) throw std::invalid_argument("x25519 private key must be 32 bytes");
-    Botan::Curve25519_PrivateKey key(Secret(private_key.begin(), private_key.end()));
-    return {key.public_value(), key.get_x()};
+    Bytes public_key(32);
+    Botan::curve25519_basepoint(public_key.data(), private_key.data());
+    return {std::move(public_key), Secret(private_key.begin(), private_key.end())};
 }
 
 // RFC 8446 §7.4.2: "For X25519 and X448, implementations MUST use the approach specified
@@ -173,8 +177,10 @@ Secret x25519(BytesView private_key, BytesView peer_public) {
     if (peer_public.size() != 32)
         throw AlertError(AlertDescription::illegal_parameter,
                          fmt::format("x25519 key share is {} bytes, not 32", peer_public.size()));
-    Botan::Curve25519_PrivateKey key(Secret(private_key.begin(), private_key.end()));
-    Secret shared = agree(key, peer_public);
+    // One scalar multiplication, X25519(private, peer) itself: a Botan key object would first
+    // compute our own public key, a second multiplication that costs as much and is not needed.
+    Secret shared(32);
+    Botan::curve25519_donna(shared.data(), private_key.data(), peer_public.data());
     std::uint8_t any = 0;
     for (auto b : shared) any |= b;  // no early exit: do not leak where the first 1 bit is
     if (any == 0)
@@ -225,41 +231,93 @@ std::string aead_name(AeadAlg alg) {
 
 namespace {
 
-std::unique_ptr<Botan::AEAD_Mode> start_aead(AeadAlg alg, Botan::Cipher_Dir dir, BytesView key, BytesView nonce,
-                                             BytesView aad) {
-    if (key.size() != aead_key_length(alg) || nonce.size() != aead_iv_length)
-        throw std::invalid_argument(fmt::format("{}: key must be {} bytes and nonce {} (got {} and {})", aead_name(alg),
-                                                aead_key_length(alg), aead_iv_length, key.size(), nonce.size()));
-    const char* name = alg == AeadAlg::aes_128_gcm   ? "AES-128/GCM"
-                       : alg == AeadAlg::aes_256_gcm ? "AES-256/GCM"
-                                                     : "ChaCha20Poly1305";
-    auto mode = Botan::AEAD_Mode::create_or_throw(name, dir);
-    mode->set_key(key.data(), key.size());
-    mode->set_associated_data(aad.data(), aad.size());
-    mode->start(nonce.data(), nonce.size());
-    return mode;
+const char* botan_aead_name(AeadAlg alg) {
+    return alg == AeadAlg::aes_128_gcm   ? "AES-128/GCM"
+           : alg == AeadAlg::aes_256_gcm ? "AES-256/GCM"
+                                         : "ChaCha20Poly1305";
 }
 
 }  // namespace
 
+// Botan's AEAD objects work in one direction, so there is one to seal and one to open,
+// each made and keyed the first time it is needed: a RecordProtection only ever uses one.
+struct Aead::Impl {
+    AeadAlg alg;
+    Secret key;
+    std::unique_ptr<Botan::AEAD_Mode> sealer;
+    std::unique_ptr<Botan::AEAD_Mode> opener;
+
+    // The keyed mode for `dir`, ready for one message under `nonce` with `aad`.
+    Botan::AEAD_Mode& start(Botan::Cipher_Dir dir, BytesView nonce, BytesView aad) {
+        if (nonce.size() != aead_iv_length)
+            throw std::invalid_argument(
+                fmt::format("{}: nonce must be {} bytes (got {})", aead_name(alg), aead_iv_length, nonce.size()));
+        auto& mode = dir == Botan::ENCRYPTION ? sealer : opener;
+        if (!mode) {
+            mode = Botan::AEAD_Mode::create_or_throw(botan_aead_name(alg), dir);
+            mode->set_key(key);
+        }
+        mode->set_associated_data(aad.data(), aad.size());
+        mode->start(nonce.data(), nonce.size());
+        return *mode;
+    }
+};
+
+Aead::Aead(AeadAlg alg, BytesView key) : alg_(alg) {
+    if (key.size() != aead_key_length(alg))
+        throw std::invalid_argument(
+            fmt::format("{}: key must be {} bytes (got {})", aead_name(alg), aead_key_length(alg), key.size()));
+    impl_ = std::make_unique<Impl>(Impl{alg, Secret(key.begin(), key.end()), nullptr, nullptr});
+}
+Aead::~Aead() = default;
+Aead::Aead(Aead&&) noexcept = default;
+Aead& Aead::operator=(Aead&&) noexcept = default;
+
+// Botan's finish() takes its input in a secure_vector, which a whole record would have to
+// be copied into (and zeroed, and scrubbed when freed). So the bulk of the message, whole
+// multiples of update_granularity(), goes through process() in place in the output, and
+// only the short rest (and, when opening, the tag) goes through finish().
+Bytes Aead::seal(BytesView nonce, BytesView aad, BytesView plaintext) {
+    auto& mode = impl_->start(Botan::ENCRYPTION, nonce, aad);
+    const std::size_t bulk = plaintext.size() - plaintext.size() % mode.update_granularity();
+    Bytes out;
+    out.reserve(plaintext.size() + aead_tag_length);
+    out.assign(plaintext.begin(), plaintext.end());
+    mode.process(out.data(), bulk);  // encrypts in place
+    Secret rest(out.begin() + static_cast<std::ptrdiff_t>(bulk), out.end());
+    mode.finish(rest);  // encrypts the rest in place and appends the tag
+    out.resize(bulk);
+    out.insert(out.end(), rest.begin(), rest.end());
+    return out;
+}
+
+std::optional<Bytes> Aead::open(BytesView nonce, BytesView aad, BytesView ciphertext_and_tag) {
+    if (ciphertext_and_tag.size() < aead_tag_length) return std::nullopt;
+    auto& mode = impl_->start(Botan::DECRYPTION, nonce, aad);
+    const std::size_t length = ciphertext_and_tag.size() - aead_tag_length;
+    const std::size_t bulk = length - length % mode.update_granularity();
+    Bytes out;
+    out.reserve(length);
+    out.assign(ciphertext_and_tag.begin(), ciphertext_and_tag.begin() + static_cast<std::ptrdiff_t>(bulk));
+    // Decrypted, but not yet authenticated: `out` leaves this function only if the tag checks.
+    mode.process(out.data(), bulk);
+    Secret rest(ciphertext_and_tag.begin() + static_cast<std::ptrdiff_t>(bulk), ciphertext_and_tag.end());
+    try {
+        mode.finish(rest);  // checks the tag over the whole message, then decrypts the rest and drops the tag
+    } catch (const Botan::Invalid_Authentication_Tag&) {
+        return std::nullopt;
+    }
+    out.insert(out.end(), rest.begin(), rest.end());
+    return out;
+}
+
 Bytes aead_seal(AeadAlg alg, BytesView key, BytesView nonce, BytesView aad, BytesView plaintext) {
-    auto mode = start_aead(alg, Botan::ENCRYPTION, key, nonce, aad);
-    Secret buffer(plaintext.begin(), plaintext.end());
-    mode->finish(buffer);  // encrypts in place and appends the tag
-    return to_plain(buffer);
+    return Aead(alg, key).seal(nonce, aad, plaintext);
 }
 
 std::optional<Bytes> aead_open(AeadAlg alg, BytesView key, BytesView nonce, BytesView aad,
                                BytesView ciphertext_and_tag) {
-    if (ciphertext_and_tag.size() < aead_tag_length) return std::nullopt;
-    auto mode = start_aead(alg, Botan::DECRYPTION, key, nonce, aad);
-    Secret buffer(ciphertext_and_tag.begin(), ciphertext_and_tag.end());
-    try {
-        mode->finish(buffer);  // checks the tag, then decrypts in place and drops the tag
-    } catch (const Botan::Invalid_Authentication_Tag&) {
-        return std::nullopt;
-    }
-    return to_plain(buffer);
+    return Aead(alg, key).open(nonce, aad, ciphertext_and_tag);
 }
 
 // ---- Signatures -----------------------------------------------------------------------
@@ -331,6 +389,10 @@ Botan::Signature_Format format_of(const SchemeInfo& s) {
 
 struct PrivateKey::Impl {
     std::unique_ptr<Botan::Private_Key> key;
+    // A signer per scheme, made at its first signature and kept: making one is a good part
+    // of the cost of an ECDSA signature (its blinding values, its RFC 6979 nonce generator).
+    // Hence sign() is const but must not run in two threads at once (a server runs one).
+    mutable std::map<SignatureScheme, Botan::PK_Signer> signers;
 };
 
 PrivateKey::PrivateKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -350,7 +412,7 @@ PrivateKey PrivateKey::load_pem(std::string_view pem) {
         throw std::runtime_error(fmt::format("{} keys cannot sign here (we sign with ECDSA P-256/P-384/P-521, "
                                              "RSA and Ed25519)",
                                              describe_key(*key)));
-    return PrivateKey(std::make_unique<Impl>(Impl{std::move(key)}));
+    return PrivateKey(std::make_unique<Impl>(Impl{std::move(key), {}}));
 }
 
 PrivateKey PrivateKey::load_pem_file(const std::string& path) {
@@ -369,8 +431,12 @@ Bytes PrivateKey::sign(SignatureScheme scheme, BytesView message) const {
     const SchemeInfo* s = scheme_for_key(scheme, *impl_->key);
     if (!s) throw std::invalid_argument(fmt::format("a {} key cannot sign with {}", algorithm(), name(scheme)));
     try {
-        Botan::PK_Signer signer(*impl_->key, Botan::system_rng(), std::string(s->padding), format_of(*s));
-        return signer.sign_message(message.data(), message.size(), Botan::system_rng());
+        auto signer = impl_->signers.find(scheme);
+        if (signer == impl_->signers.end())
+            signer = impl_->signers
+                         .try_emplace(scheme, *impl_->key, Botan::system_rng(), std::string(s->padding), format_of(*s))
+                         .first;
+        return signer->second.sign_message(message.data(), message.size(), Botan::system_rng());
     } catch (const Botan::Exception& e) {
         throw std::runtime_error(fmt::format("signing with {} failed: {}", name(scheme), e.what()));
     }

@@ -107,9 +107,33 @@ inline constexpr std::size_t aead_tag_length = 16;  // all three: 128-bit tag
 std::size_t aead_key_length(AeadAlg);                // 16 or 32
 std::string aead_name(AeadAlg);                      // "AES-128-GCM", for traces
 
-// Returns ciphertext || tag.
+// One AEAD key, set up once and used for many messages. A connection seals or opens
+// every record under the same key with a fresh nonce (§5.3), and setting a key up (the
+// cipher object, AES's key schedule, GHASH's tables) costs more than a small record.
+// Throws std::invalid_argument if the key or a nonce has the wrong length.
+class Aead {
+public:
+    Aead(AeadAlg alg, BytesView key);
+    ~Aead();
+    Aead(Aead&&) noexcept;
+    Aead& operator=(Aead&&) noexcept;
+
+    // Returns ciphertext || tag.
+    Bytes seal(BytesView nonce, BytesView aad, BytesView plaintext);
+    // nullopt if the input is shorter than a tag or does not authenticate; the plaintext
+    // is only handed out once the tag has been checked.
+    std::optional<Bytes> open(BytesView nonce, BytesView aad, BytesView ciphertext_and_tag);
+
+    AeadAlg alg() const { return alg_; }
+
+private:
+    struct Impl;
+    AeadAlg alg_;
+    std::unique_ptr<Impl> impl_;
+};
+
+// One message under a key used once (tests, vectors): Aead(alg, key).seal(...) / .open(...).
 Bytes aead_seal(AeadAlg, BytesView key, BytesView nonce, BytesView aad, BytesView plaintext);
-// nullopt if the input is shorter than a tag or does not authenticate.
 std::optional<Bytes> aead_open(AeadAlg, BytesView key, BytesView nonce, BytesView aad,
                                BytesView ciphertext_and_tag);
 
@@ -132,7 +156,8 @@ public:
     std::vector<SignatureScheme> schemes() const;
     std::string algorithm() const;  // "ECDSA P-256", "RSA-2048", "Ed25519"
     // ECDSA signatures come out DER-encoded, as TLS sends them. Throws
-    // std::invalid_argument if `scheme` is not one of schemes().
+    // std::invalid_argument if `scheme` is not one of schemes(). Keeps a signer per scheme
+    // from one call to the next, so one key must not sign in two threads at once.
     Bytes sign(SignatureScheme scheme, BytesView message) const;
 
 private:

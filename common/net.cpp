@@ -78,6 +78,9 @@ int run_client(const std::function<asio::awaitable<int>()>& client) {
     asio::io_context io;
     int code = 1;
     asio::co_spawn(io, client(), [&](std::exception_ptr error, int result) {
+        // The client is done, and so is its connection: work it left behind (the chapter 09
+        // client's standard-input reader) must not run on and use the connection.
+        io.stop();
         if (!error) {
             code = result;
             return;

@@ -32,15 +32,48 @@ std::vector<Bytes> encode_records(ContentType type, BytesView data, std::uint16_
 // ANCHOR_END: encode
 
 void RecordReader::feed(BytesView data) {
-    // Drop what has been consumed before growing, so the buffer stays one record long.
-    if (start_ > 0 && start_ == buffer_.size()) {
-        buffer_.clear();
-        start_ = 0;
-    } else if (start_ > max_encrypted_fragment_length) {
-        buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(start_));
+    auto room = prepare(data.size());
+    std::copy(data.begin(), data.end(), room.begin());
+    commit(data.size());
+}
+
+namespace {
+// While waiting for a header, ask for this much: enough for a small record (an alert, a
+// short handshake flight) in one read, little enough for an idle connection to keep.
+constexpr std::size_t header_read_size = 512;
+// An empty buffer larger than this is given back: a connection that once received a big
+// record should not hold on to 16 KiB while it sits idle.
+constexpr std::size_t idle_buffer_limit = 4 * 1024;
+}  // namespace
+
+std::size_t RecordReader::wanted() const {
+    if (buffered() < record_header_length) return header_read_size;
+    const std::size_t length = std::size_t{buffer_[start_ + 3]} << 8 | buffer_[start_ + 4];
+    const std::size_t through_next_header = record_header_length + length + record_header_length;
+    return buffered() < through_next_header ? through_next_header - buffered() : header_read_size;
+}
+
+std::span<std::uint8_t> RecordReader::prepare(std::size_t n) {
+    if (start_ == end_) {
+        // Everything received has been handed out: start again at the front.
+        start_ = end_ = 0;
+        if (buffer_.capacity() > idle_buffer_limit) buffer_ = Bytes();
+    } else if (start_ > 0 && end_ + n > buffer_.size()) {
+        // Move the start of the next record to the front, so the buffer stays one record long.
+        std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(start_),
+                  buffer_.begin() + static_cast<std::ptrdiff_t>(end_), buffer_.begin());
+        end_ -= start_;
         start_ = 0;
     }
-    buffer_.insert(buffer_.end(), data.begin(), data.end());
+    if (buffer_.size() < end_ + n) buffer_.resize(end_ + n);
+    prepared_ = n;
+    return {buffer_.data() + end_, n};
+}
+
+void RecordReader::commit(std::size_t n) {
+    if (n > prepared_) throw std::logic_error("RecordReader::commit: more bytes than prepare() made room for");
+    end_ += n;
+    prepared_ = 0;
 }
 
 static bool known_content_type(std::uint8_t t) {

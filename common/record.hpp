@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace tls {
@@ -52,6 +53,19 @@ public:
     // Bytes received from the peer, in order.
     void feed(BytesView data);
 
+    // Or, to receive without copying, straight into the reader's buffer:
+    //   auto room = reader.prepare(reader.wanted());
+    //   std::size_t n = /* read at most room.size() bytes into room */;
+    //   reader.commit(n);
+    // wanted() is how much to ask for: the rest of the record under way and the header of
+    // the next one (so a stream of records takes one read each), or a small amount while
+    // not even a header has arrived.
+    std::size_t wanted() const;
+    // Room for `n` more bytes after those received; valid until the next call to the reader.
+    std::span<std::uint8_t> prepare(std::size_t n);
+    // The first `n` bytes of the room from prepare() now hold received data.
+    void commit(std::size_t n);
+
     // The next whole record, or nullopt until enough bytes have arrived. Throws
     // AlertError{unexpected_message} for a content type §5.1 does not define and
     // AlertError{record_overflow} for a length above `max_length` — both judged
@@ -63,11 +77,13 @@ public:
 
     // Bytes of a record that has begun but not finished: at end of stream this
     // means the peer cut a record short.
-    std::size_t buffered() const { return buffer_.size() - start_; }
+    std::size_t buffered() const { return end_ - start_; }
 
 private:
-    Bytes buffer_;
+    Bytes buffer_;           // [start_, end_): received, not yet handed out; after end_: room
     std::size_t start_ = 0;
+    std::size_t end_ = 0;
+    std::size_t prepared_ = 0;  // room made by the last prepare(), for commit() to check
     std::size_t max_length_ = max_fragment_length;
 };
 

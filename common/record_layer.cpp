@@ -26,9 +26,11 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
                     auto inner = read_protection_->open(record->header, record->fragment);
                     record->type = inner.type;
                     record->fragment = std::move(inner.content);
-                    trace_.value("decrypted", fmt::format("{}({}) {} bytes, sequence number {}", name(record->type),
-                                                          static_cast<int>(record->type), record->fragment.size(),
-                                                          read_protection_->sequence_number() - 1));
+                    trace_.value("decrypted", [&] {  // formatted only if printed: this runs for every record
+                        return fmt::format("{}({}) {} bytes, sequence number {}", name(record->type),
+                                           static_cast<int>(record->type), record->fragment.size(),
+                                           read_protection_->sequence_number() - 1);
+                    });
                     trace_.hex(record->fragment, "plaintext");
                     if (record->type == ContentType::change_cipher_spec)
                         throw AlertError(AlertDescription::unexpected_message, "encrypted change_cipher_spec");
@@ -53,8 +55,11 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
             co_return record;
         }
         // ANCHOR: read_more
-        std::array<std::uint8_t, 16 * 1024> buffer;
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), use_tuple);
+        // Read straight into the reader's buffer (no copy, and no 16 KiB array in this
+        // coroutine's frame while it waits): the rest of the record under way and the
+        // next header, or a few hundred bytes while no header has arrived.
+        auto room = reader_.prepare(reader_.wanted());
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), use_tuple);
         if (ec == asio::error::eof) {
             // A stream that ends inside a record is an error, never a wait for more.
             if (reader_.buffered() > 0)
@@ -63,7 +68,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
             co_return std::nullopt;
         }
         if (ec) throw asio::system_error(ec);
-        reader_.feed(BytesView(buffer.data(), n));
+        reader_.commit(n);
         // ANCHOR_END: read_more
     }
 }
@@ -85,8 +90,10 @@ asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView dat
     // type is always application_data; the real type travels inside, encrypted.
     do {
         auto n = std::min(data.size(), max_fragment_length);
-        trace_.value("encrypting", fmt::format("{}({}) {} bytes, sequence number {}", name(type),
-                                               static_cast<int>(type), n, write_protection_->sequence_number()));
+        trace_.value("encrypting", [&] {  // formatted only if printed: this runs for every record
+            return fmt::format("{}({}) {} bytes, sequence number {}", name(type), static_cast<int>(type), n,
+                               write_protection_->sequence_number());
+        });
         auto record = write_protection_->seal(type, data.first(n));
         trace_.record(Direction::send, record);
         co_await write_raw(record);

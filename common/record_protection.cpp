@@ -53,11 +53,18 @@ Bytes per_record_nonce(BytesView iv, std::uint64_t sequence_number) {
 }
 // ANCHOR_END: nonce
 
-RecordProtection::RecordProtection(AeadAlg aead, TrafficKeys keys) : aead_(aead), keys_(std::move(keys)) {
-    if (keys_.key.size() != aead_key_length(aead) || keys_.iv.size() != aead_iv_length)
+namespace {
+// Checked before the AEAD is keyed with them, so that a wrong length is reported as ours.
+TrafficKeys checked(AeadAlg aead, TrafficKeys keys) {
+    if (keys.key.size() != aead_key_length(aead) || keys.iv.size() != aead_iv_length)
         throw std::invalid_argument(fmt::format("RecordProtection: {} needs a {}-byte key and a {}-byte iv",
                                                 aead_name(aead), aead_key_length(aead), aead_iv_length));
+    return keys;
 }
+}  // namespace
+
+RecordProtection::RecordProtection(AeadAlg aead, TrafficKeys keys)
+    : aead_(aead), keys_(checked(aead, std::move(keys))), cipher_(aead, keys_.key) {}
 
 // ANCHOR: next_nonce
 // The nonce for this record, then one step on (§5.3: "incremented by one after reading or
@@ -91,7 +98,7 @@ Bytes RecordProtection::seal(ContentType inner_type, BytesView content, std::siz
     record.u8(static_cast<std::uint8_t>(ContentType::application_data));
     record.u16(TLS1_2);
     record.u16(static_cast<std::uint16_t>(inner.size() + aead_tag_length));
-    const Bytes encrypted = aead_seal(aead_, keys_.key, next_nonce(), record.data(), inner);
+    const Bytes encrypted = cipher_.seal(next_nonce(), record.data(), inner);
     record.bytes(encrypted);
     return record.take();
 }
@@ -108,7 +115,7 @@ InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_reco
     // §5.2: "If the decryption fails, the receiver MUST terminate the connection with a
     // "bad_record_mac" alert."
     const std::uint64_t seq = sequence_number_;
-    auto plaintext = aead_open(aead_, keys_.key, next_nonce(), header, encrypted_record);
+    auto plaintext = cipher_.open(next_nonce(), header, encrypted_record);
     if (!plaintext)
         throw AlertError(AlertDescription::bad_record_mac,
                          fmt::format("record {} does not authenticate under the {} key: it was changed, or "

@@ -44,7 +44,8 @@ Bytes per_record_nonce(BytesView iv, std::uint64_t sequence_number);
 // ANCHOR: RecordProtection
 // One direction of protection: a traffic key, its IV and the sequence number, which
 // starts at 0 for each new key (§5.3). A connection holds one for reading and one for
-// writing, and replaces them whenever the key schedule moves on.
+// writing, and replaces them whenever the key schedule moves on. The AEAD is keyed once
+// here, not once per record.
 class RecordProtection {
 public:
     RecordProtection(AeadAlg aead, TrafficKeys keys);
@@ -71,6 +72,7 @@ private:
 
     AeadAlg aead_;
     TrafficKeys keys_;
+    Aead cipher_;  // keyed with keys_.key
     std::uint64_t sequence_number_ = 0;
 };
 // ANCHOR_END: RecordProtection

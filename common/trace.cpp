@@ -73,10 +73,14 @@ void Trace::value(std::string_view value_name, BytesView bytes) {
 }
 
 void Trace::value(std::string_view value_name, std::string_view text) {
+    if (options_.quiet) return;
     line(yellow, fmt::format("   {}  {}", value_name, text));
 }
 
-void Trace::step(std::string_view text) { line(bold, fmt::format("== {}", text)); }
+void Trace::step(std::string_view text) {
+    if (options_.quiet) return;
+    line(bold, fmt::format("== {}", text));
+}
 
 void Trace::result(std::string_view text) { line(bold, text, true); }
 

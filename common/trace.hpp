@@ -11,9 +11,11 @@
 
 #include <fmt/format.h>
 
+#include <concepts>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace tls {
 
@@ -37,6 +39,13 @@ public:
     // A named value the reader should see, e.g. a secret: "   shared_secret  3f 2a …".
     void value(std::string_view name, BytesView bytes);
     void value(std::string_view name, std::string_view text);
+    // The same, for text that costs something to make (a certificate parsed to describe it):
+    // `make_text` is only called when the line is printed, never under --quiet.
+    //   trace.value("certificate", [&] { return describe_certificate(der); });
+    template <std::invocable F>
+    void value(std::string_view name, F&& make_text) {
+        if (!options_.quiet) value(name, std::string_view(std::forward<F>(make_text)()));
+    }
     // A step in the flow, in plain words.
     void step(std::string_view text);
     // Results and errors are printed even with --quiet.
