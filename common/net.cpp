@@ -60,15 +60,15 @@ int serve(const ServerOptions& options, ConnectionHandler handler) {
     tcp::acceptor acceptor(io, endpoint);  // sets SO_REUSEADDR
     auto local = acceptor.local_endpoint();
     Trace trace(options.trace);
-    // Printed even with --quiet: scripts and tests wait for this line.
-    trace.result(fmt::format("listening on {}:{}", local.address().to_string(), local.port()));
-
+    // Before the "listening" line: whoever waits for it may send SIGTERM right away.
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const std::error_code& ec, int signal) {
         if (ec) return;
         trace.result(fmt::format("signal {} received: shutting down", signal));
         io.stop();
     });
+    // Printed even with --quiet: scripts and tests wait for this line.
+    trace.result(fmt::format("listening on {}:{}", local.address().to_string(), local.port()));
     asio::co_spawn(io, accept_loop(acceptor, options, handler), asio::detached);
     io.run();
     return 0;

@@ -58,6 +58,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
         // Read straight into the reader's buffer (no copy, and no 16 KiB array in this
         // coroutine's frame while it waits): the rest of the record under way and the
         // next header, or a few hundred bytes while no header has arrived.
+        if (!pending_.empty()) co_await flush();  // never wait for an answer to bytes we still hold
         auto room = reader_.prepare(reader_.wanted());
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), use_tuple);
         if (ec == asio::error::eof) {
@@ -74,7 +75,21 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
 }
 
 asio::awaitable<void> RecordLayer::write_raw(BytesView bytes) {
+    if (holding_) {
+        pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+        co_return;
+    }
     co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+}
+
+void RecordLayer::hold_writes() { holding_ = true; }
+
+asio::awaitable<void> RecordLayer::flush() {
+    holding_ = false;
+    if (pending_.empty()) co_return;
+    auto bytes = std::move(pending_);
+    pending_.clear();
+    co_await asio::async_write(socket_, asio::buffer(bytes), asio::use_awaitable);
 }
 
 asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView data) {
@@ -130,7 +145,12 @@ asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std:
         co_return;
     }
     trace_.record(Direction::send, record);
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(record), use_tuple);
+    // Whatever is held goes out first, in the same write: the alert ends the flight.
+    holding_ = false;
+    pending_.insert(pending_.end(), record.begin(), record.end());
+    auto bytes = std::move(pending_);
+    pending_.clear();
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), use_tuple);
     (void)ec;
     (void)n;
 }

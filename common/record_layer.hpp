@@ -45,6 +45,13 @@ public:
     void allow_compatibility_ccs(bool allowed) { ccs_allowed_ = allowed; }
     asio::awaitable<void> write_change_cipher_spec();
 
+    // ---- Chapter 09: one write per flight ----
+    // Until flush(), records are collected instead of written, so a whole flight
+    // (ServerHello ... Finished) leaves in one TCP write: fewer packets and system
+    // calls. Reading, flush() and send_alert() all send what is held first.
+    void hold_writes();
+    asio::awaitable<void> flush();
+
     // Whether the peer ended with close_notify rather than just closing TCP.
     bool received_close_notify() const { return received_close_notify_; }
 
@@ -61,6 +68,8 @@ private:
     std::optional<RecordProtection> write_protection_;
     std::optional<RecordProtection> read_protection_;
     bool ccs_allowed_ = false;
+    bool holding_ = false;
+    Bytes pending_;
     bool ccs_seen_ = false;
 };
 

@@ -262,6 +262,8 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
+    // The whole flight, ServerHello through Finished, leaves in one TCP write.
+    conn.records().hold_writes();
     transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
     tls::KeyLog keylog(options.keylog);
     auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, keylog, client_hello.random);
@@ -283,6 +285,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     transcript.update(co_await send_certificate(conn, credentials));
     transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript));
     transcript.update(co_await send_finished(conn, suite, keys.server_handshake_traffic_secret, transcript));
+    co_await conn.records().flush();
 
     // ANCHOR: switch_to_application_keys
     // §7.1: the server may send application data right after its Finished, so its
