@@ -54,11 +54,11 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
             // ANCHOR_END: close_notify
             co_return record;
         }
+        if (!pending_.empty()) co_await flush();  // chapter 09: never wait for an answer to bytes we hold
         // ANCHOR: read_more
         // Read straight into the reader's buffer (no copy, and no 16 KiB array in this
         // coroutine's frame while it waits): the rest of the record under way and the
         // next header, or a few hundred bytes while no header has arrived.
-        if (!pending_.empty()) co_await flush();  // never wait for an answer to bytes we still hold
         auto room = reader_.prepare(reader_.wanted());
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), use_tuple);
         if (ec == asio::error::eof) {

@@ -289,23 +289,28 @@ asio::awaitable<void> exchange_message(tls::Connection& conn, const std::string&
 
 // ANCHOR: interactive
 // No --message: standard input to the server, the server's data to standard output.
-// At the end of standard input we send close_notify and wait for the server's.
-asio::awaitable<void> send_stdin(tls::Connection& conn, tls::StdinLines& lines) {
+// Whichever side finishes first, each sends one close_notify (§6.1): at the end of
+// standard input we send ours and wait for the server's; if the server's comes
+// first, we answer it.
+asio::awaitable<void> send_stdin(tls::Connection& conn, tls::StdinLines& lines, bool& sent_close_notify) {
     while (auto line = co_await lines.next())
         co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(*line));
-    co_await conn.records().send_alert(tls::AlertDescription::close_notify);
+    if (!std::exchange(sent_close_notify, true)) co_await conn.records().send_alert(tls::AlertDescription::close_notify);
 }
 
 asio::awaitable<void> interactive(tls::Connection& conn) {
     tls::StdinLines lines(co_await asio::this_coro::executor);
-    asio::co_spawn(co_await asio::this_coro::executor, tls::guarded(conn.records(), send_stdin(conn, lines)), asio::detached);
+    bool sent_close_notify = false;
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   tls::guarded(conn.records(), send_stdin(conn, lines, sent_close_notify)), asio::detached);
     bool clean = co_await receive(conn, [](tls::BytesView data) {
         std::fwrite(data.data(), 1, data.size(), stdout);
         std::fflush(stdout);
         return true;
     });
-    lines.close();  // if the server ended first, stop reading standard input (and answer its close_notify)
+    lines.close();  // the server has finished: stop reading standard input
     if (!clean) throw tls::Truncated("the server closed without close_notify: the data may be truncated");
+    if (!std::exchange(sent_close_notify, true)) co_await conn.records().send_alert(tls::AlertDescription::close_notify);
     conn.trace().result("connection closed");
 }
 // ANCHOR_END: interactive
