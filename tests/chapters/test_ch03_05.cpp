@@ -5,8 +5,8 @@
 #include "handshake_reader.hpp"
 #include "key_exchange.hpp"
 #include "messages.hpp"
-#include "process.hpp"
 #include "record.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -17,13 +17,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 using namespace tlstest;
@@ -31,21 +27,6 @@ using namespace tlstest;
 namespace {
 
 // ---- Reading the traces --------------------------------------------------------------
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-// True if some line of `text` matches `pattern` (a regex searched within the line).
-bool has_line(const std::string& text, const std::string& pattern) {
-    std::regex re(pattern);
-    for (auto& line : lines_of(text))
-        if (std::regex_search(line, re)) return true;
-    return false;
-}
 
 // The value of a trace line "   NAME  VALUE" (Trace::value): "" if there is none.
 std::string value_of(const std::string& text, const std::string& name) {
@@ -69,32 +50,6 @@ std::string field_of(const std::string& text, const std::string& name) {
 std::string without_spaces(std::string s) {
     s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
     return s;
-}
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-// ---- Temporary files -----------------------------------------------------------------
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = std::filesystem::temp_directory_path() /
-               ("tls-by-hand-ch03-05-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 // ---- Building ClientHellos with the common/ API --------------------------------------
@@ -465,15 +420,11 @@ const char* const schedule_values[] = {
     "client_handshake iv",  "server_handshake key", "server_handshake iv",  "master_secret",
 };
 
-// key-log lines -> {label + " " + client random: secret}
-std::map<std::string, std::string> parse_keylog(const std::string& text) {
-    std::map<std::string, std::string> out;
-    std::regex re(R"(^([A-Z_0-9]+) ([0-9a-f]{64}) ([0-9a-f]+)$)");
-    for (auto& line : lines_of(text)) {
-        std::smatch m;
-        if (std::regex_match(line, m, re)) out[m[1].str() + " " + m[2].str()] = m[3];
-    }
-    return out;
+// The number of key-log lines, each a distinct (label, client random).
+std::size_t keylog_entries(const std::string& text) {
+    std::size_t n = 0;
+    for (auto& [random, secrets] : parse_keylog(text)) n += secrets.size();
+    return n;
 }
 
 // Both handshake lines, in NSS format, matching the secrets in the trace.
@@ -491,23 +442,6 @@ void check_keylog_matches_trace(const std::string& keylog, const std::string& tr
                           without_spaces(value_of(trace, "client_handshake_traffic_secret")));
     CHECK(lines[1] == "SERVER_HANDSHAKE_TRAFFIC_SECRET " + random + " " +
                           without_spaces(value_of(trace, "server_handshake_traffic_secret")));
-}
-
-// Starts a chapter server like start_server, but with extra environment variables.
-Server start_server_with_env(const std::string& program, std::vector<std::string> args, std::vector<std::string> env) {
-    std::vector<std::string> argv{bin(program), "--port", "0"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    Process p(argv, std::move(env));
-    std::regex re(R"(listening on [^\s:]+:(\d+)\s)");
-    std::smatch m;
-    std::string text;
-    auto end = std::chrono::steady_clock::now() + 10s;
-    while (!std::regex_search(text = p.all(), m, re)) {
-        if (std::chrono::steady_clock::now() > end) throw std::runtime_error(program + " did not start: " + text);
-        p.wait_for("\n", 50ms);
-    }
-    auto port = static_cast<unsigned short>(std::stoi(m[1]));
-    return Server{std::move(p), port};
 }
 }  // namespace
 
@@ -553,7 +487,7 @@ TEST_CASE("ch05 --keylog on both sides writes identical NSS handshake traffic se
     Process client({bin("ch05-client"), "--port", std::to_string(server.port), "--keylog", dir.file("client.keys")});
     REQUIRE(client.wait(10s) == 0);
     REQUIRE(server.process.wait_for("== connection #1 closed", 5s));
-    auto server_log = read_text(dir.file("server.keys")), client_log = read_text(dir.file("client.keys"));
+    auto server_log = read_file(dir.file("server.keys")), client_log = read_file(dir.file("client.keys"));
     CHECK(server_log == client_log);
     check_keylog_matches_trace(client_log, client.out());
     check_keylog_matches_trace(server_log, server.process.out());
@@ -567,8 +501,7 @@ TEST_CASE("ch05 --keylog appends one pair of lines per connection") {
         REQUIRE(client.wait(10s) == 0);
     }
     REQUIRE(server.process.wait_for("== connection #2 closed", 5s));
-    auto keys = parse_keylog(read_text(dir.file("server.keys")));
-    CHECK(keys.size() == 4);  // two labels x two client randoms
+    CHECK(keylog_entries(read_file(dir.file("server.keys"))) == 4);  // two labels x two client randoms
 }
 
 TEST_CASE("ch05 client writes its key log to SSLKEYLOGFILE when --keylog is absent") {
@@ -578,19 +511,19 @@ TEST_CASE("ch05 client writes its key log to SSLKEYLOGFILE when --keylog is abse
                    {"SSLKEYLOGFILE=" + dir.file("env.keys")});
     REQUIRE(client.wait(10s) == 0);
     REQUIRE(server.process.wait_for("== connection #1 closed", 5s));
-    auto env_log = read_text(dir.file("env.keys"));
-    CHECK(env_log == read_text(dir.file("server.keys")));
+    auto env_log = read_file(dir.file("env.keys"));
+    CHECK(env_log == read_file(dir.file("server.keys")));
     check_keylog_matches_trace(env_log, client.out());
 }
 
 TEST_CASE("ch05 server writes its key log to SSLKEYLOGFILE when --keylog is absent") {
     TempDir dir;
-    auto server = start_server_with_env("ch05-server", {}, {"SSLKEYLOGFILE=" + dir.file("env.keys")});
+    auto server = start_server("ch05-server", {}, {"SSLKEYLOGFILE=" + dir.file("env.keys")});
     Process client({bin("ch05-client"), "--port", std::to_string(server.port), "--keylog", dir.file("client.keys")});
     REQUIRE(client.wait(10s) == 0);
     REQUIRE(server.process.wait_for("== connection #1 closed", 5s));
-    auto env_log = read_text(dir.file("env.keys"));
-    CHECK(env_log == read_text(dir.file("client.keys")));
+    auto env_log = read_file(dir.file("env.keys"));
+    CHECK(env_log == read_file(dir.file("client.keys")));
     check_keylog_matches_trace(env_log, server.process.out());
 }
 
@@ -600,7 +533,7 @@ TEST_CASE("ch05 --keylog takes precedence over SSLKEYLOGFILE") {
     Process client({bin("ch05-client"), "--port", std::to_string(server.port), "--keylog", dir.file("option.keys")},
                    {"SSLKEYLOGFILE=" + dir.file("env.keys")});
     REQUIRE(client.wait(10s) == 0);
-    CHECK(parse_keylog(read_text(dir.file("option.keys"))).size() == 2);
+    CHECK(keylog_entries(read_file(dir.file("option.keys"))) == 2);
     CHECK_FALSE(std::filesystem::exists(dir.file("env.keys")));
 }
 
@@ -608,7 +541,7 @@ TEST_CASE("ch05 without --keylog or SSLKEYLOGFILE writes no key log") {
     TempDir dir;
     auto server = start_server("ch05-server");
     // Run in the empty directory, with SSLKEYLOGFILE unset even if the test runner has it.
-    Process client({"/bin/sh", "-c", "cd '" + dir.path.string() + "' && unset SSLKEYLOGFILE && exec '" +
+    Process client({"/bin/sh", "-c", "cd '" + dir.path + "' && unset SSLKEYLOGFILE && exec '" +
                                          bin("ch05-client") + "' --quiet --port " + std::to_string(server.port)});
     CHECK(client.wait(10s) == 0);
     CHECK(std::filesystem::is_empty(dir.path));

@@ -5,73 +5,20 @@
 #include "connection.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
-#include "process.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <future>
-#include <map>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 using namespace tlstest;
 
-// Shows the whole output when a line is missing from it.
-#define CHECK_CONTAINS(text, needle)                                                                 \
-    do {                                                                                             \
-        const std::string text_ = (text);                                                            \
-        const std::string needle_ = (needle);                                                        \
-        CHECK_MESSAGE(text_.find(needle_) != std::string::npos, "expected \"" << needle_ << "\" in:\n" \
-                                                                              << text_);             \
-    } while (0)
-
 namespace {
-
-std::string cert(const std::string& name) { return source("certs/" + name); }
-
-// Server arguments for one of the bundled identities: "server-ecdsa", "expired-ecdsa", ...
-std::vector<std::string> identity(const std::string& kind) {
-    return {"--cert", cert(kind + ".pem"), "--key", cert(kind + ".key")};
-}
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        std::string pattern = "/tmp/tls-by-hand-test-XXXXXX";
-        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// NSS key-log lines by label: "CLIENT_TRAFFIC_SECRET_0" -> "<client_random> <secret>".
-std::map<std::string, std::string> keylog_lines(const std::string& path) {
-    std::map<std::string, std::string> lines;
-    std::istringstream in(read_file(path));
-    std::string label, rest;
-    while (in >> label && std::getline(in, rest)) lines[label] = rest.substr(rest.find_first_not_of(' '));
-    return lines;
-}
 
 std::size_t count(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
@@ -272,18 +219,11 @@ TEST_CASE("ch09 server drops a client that stalls halfway through its ClientHell
 TEST_CASE("ch09 client and server honour SSLKEYLOGFILE") {
     TempDir temp;
     const auto& dir = temp.path;
-    Process server_process({bin("ch09-server"), "--port", "0"}, {"SSLKEYLOGFILE=" + dir + "/server.keys"});
-    REQUIRE(server_process.wait_for("listening on", 10s));
-    std::smatch m;
-    std::string text;
-    for (int i = 0; i < 100 && !std::regex_search(text = server_process.all(), m, std::regex(R"(listening on [^\s:]+:(\d+)\s)")); ++i)
-        usleep(20000);
-    REQUIRE(!m.empty());
-    auto port = std::stoi(m[1]);
-    Process client({bin("ch09-client"), "--port", std::to_string(port), "--message", "logged"},
+    auto server = start_server("ch09-server", {}, {"SSLKEYLOGFILE=" + dir + "/server.keys"});
+    Process client({bin("ch09-client"), "--port", std::to_string(server.port), "--message", "logged"},
                    {"SSLKEYLOGFILE=" + dir + "/client.keys"});
     CHECK(client.wait() == 0);
-    REQUIRE(server_process.wait_for("connection closed cleanly", 5s));
+    REQUIRE(server.process.wait_for("connection closed cleanly", 5s));
     auto c = keylog_lines(dir + "/client.keys");
     auto s = keylog_lines(dir + "/server.keys");
     CHECK(c.size() == 5);

@@ -1,20 +1,15 @@
 // Interop for chapters 03-05: the chapter programs against the real `openssl s_server`,
 // `openssl s_client` (TLS 1.3 only) and curl. A missing peer tool fails the test with a
 // message that says how to get it; it never skips.
-#include "process.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
-#include <atomic>
-#include <filesystem>
-#include <fstream>
+#include <functional>
 #include <map>
-#include <regex>
 #include <set>
-#include <sstream>
-#include <thread>
 
 using namespace tlstest;
 
@@ -22,67 +17,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void require_tool(const std::string& name) {
-    REQUIRE_MESSAGE(have_program(name), name << " not found: run ./scripts/bootstrap");
-}
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-bool has_line(const std::string& text, const std::string& pattern) {
-    std::regex re(pattern);
-    for (auto& line : lines_of(text))
-        if (std::regex_search(line, re)) return true;
-    return false;
-}
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = std::filesystem::temp_directory_path() /
-               ("tls-by-hand-interop-03-05-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// NSS key log: client random -> {label -> secret}. OpenSSL's comment line is skipped.
-using KeyLog = std::map<std::string, std::map<std::string, std::string>>;
-KeyLog parse_keylog(const std::string& text) {
-    KeyLog out;
-    std::regex re(R"(^([A-Z_0-9]+) ([0-9a-f]{64}) ([0-9a-f]+)$)");
-    for (auto& line : lines_of(text)) {
-        std::smatch m;
-        if (std::regex_match(line, m, re)) out[m[2]][m[1]] = m[3];
-    }
-    return out;
-}
-
 // Polls a key log until `ready` holds for it or the timeout passes; returns the last read.
 KeyLog wait_for_keylog(const std::string& path, const std::function<bool(const KeyLog&)>& ready,
                        std::chrono::milliseconds timeout = 5s) {
     auto end = Clock::now() + timeout;
     KeyLog log;
     for (;;) {
-        log = parse_keylog(read_text(path));
+        log = parse_keylog(read_file(path));
         if (ready(log) || Clock::now() > end) return log;
         usleep(50'000);
     }
@@ -92,30 +33,6 @@ std::set<std::string> labels(const std::map<std::string, std::string>& lines) {
     std::set<std::string> out;
     for (auto& [label, secret] : lines) out.insert(label);
     return out;
-}
-
-// `openssl s_server -tls1_3` on a free port with the test ECDSA certificate, ready when it
-// prints ACCEPT. Its stdin stays open (s_server quits at end of stdin).
-struct OpensslServer {
-    Process process;
-    unsigned short port;
-};
-
-OpensslServer start_openssl_server(const std::vector<std::string>& extra = {}) {
-    std::string last_output;
-    for (int attempt = 0; attempt < 3; ++attempt) {  // the free port may be taken meanwhile
-        auto port = free_port();
-        std::vector<std::string> argv{"openssl", "s_server", "-tls1_3", "-accept", std::to_string(port),
-                                      "-cert",   source("certs/server-ecdsa.pem"),
-                                      "-key",    source("certs/server-ecdsa.key")};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        Process p(argv);
-        if (p.wait_for("ACCEPT", 10s)) return OpensslServer{std::move(p), port};
-        p.kill();
-        p.wait(2s);
-        last_output = p.all();
-    }
-    throw std::runtime_error("openssl s_server did not start; it printed:\n" + last_output);
 }
 
 // `openssl s_client -tls1_3 -connect 127.0.0.1:PORT ...` with stdin closed, run to its end
@@ -174,7 +91,7 @@ TEST_CASE("ch03 server decodes the ClientHello of curl with its ALPN list") {
 
 TEST_CASE("ch03 client sees a handshake record holding ServerHello from openssl s_server") {
     require_tool("openssl");
-    auto server = start_openssl_server();
+    auto server = start_openssl_server("server-ecdsa");
     Process client({bin("ch03-client"), "--port", std::to_string(server.port)});
     CHECK(client.wait(10s) == 0);
     INFO(client.all());
@@ -188,7 +105,7 @@ TEST_CASE("ch03 client sees a handshake record holding ServerHello from openssl 
 
 TEST_CASE("ch04 client accepts the ServerHello of openssl s_server with -groups X25519") {
     require_tool("openssl");
-    auto server = start_openssl_server({"-groups", "X25519"});
+    auto server = start_openssl_server("server-ecdsa", {"-groups", "X25519"});
     Process client({bin("ch04-client"), "--port", std::to_string(server.port)});
     CHECK(client.wait(10s) == 0);
     auto out = client.out();
@@ -199,7 +116,7 @@ TEST_CASE("ch04 client accepts the ServerHello of openssl s_server with -groups 
 
 TEST_CASE("ch04 client accepts the ServerHello of openssl s_server with -groups P-256") {
     require_tool("openssl");
-    auto server = start_openssl_server({"-groups", "P-256"});
+    auto server = start_openssl_server("server-ecdsa", {"-groups", "P-256"});
     Process client({bin("ch04-client"), "--port", std::to_string(server.port)});
     CHECK(client.wait(10s) == 0);
     auto out = client.out();
@@ -212,7 +129,7 @@ TEST_CASE("ch04 client accepts the ServerHello of openssl s_server with -groups 
 TEST_CASE("ch04 client reports the handshake_failure alert of openssl s_server when they share no group") {
     // s_server takes only P-384, which the ch04 client does not implement.
     require_tool("openssl");
-    auto server = start_openssl_server({"-groups", "P-384"});
+    auto server = start_openssl_server("server-ecdsa", {"-groups", "P-384"});
     Process client({bin("ch04-client"), "--port", std::to_string(server.port)});
     auto code = client.wait(10s);
     INFO(client.all());
@@ -258,13 +175,13 @@ void check_ch05_client_against_s_server(const std::vector<std::string>& server_a
     auto theirs_path = dir.file("openssl.keys"), ours_path = dir.file("ours.keys");
     std::vector<std::string> args{"-keylogfile", theirs_path};
     args.insert(args.end(), server_args.begin(), server_args.end());
-    auto server = start_openssl_server(args);
+    auto server = start_openssl_server("server-ecdsa", args);
     Process client({bin("ch05-client"), "--port", std::to_string(server.port), "--keylog", ours_path});
     CHECK(client.wait(10s) == 0);
     INFO("client:\n", client.all());
     CHECK(contains(client.out(), "handshake keys derived: " + suite));
 
-    auto ours = parse_keylog(read_text(ours_path));
+    auto ours = parse_keylog(read_file(ours_path));
     REQUIRE(ours.size() == 1);
     auto& [random, our_lines] = *ours.begin();
     CHECK(labels(our_lines) == std::set<std::string>{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET"});
@@ -274,7 +191,7 @@ void check_ch05_client_against_s_server(const std::vector<std::string>& server_a
     auto theirs = wait_for_keylog(theirs_path, [&](const KeyLog& log) {
         return log.contains(random) && log.at(random).size() >= 4;
     });
-    INFO("openssl key log:\n", read_text(theirs_path));
+    INFO("openssl key log:\n", read_file(theirs_path));
     REQUIRE(theirs.contains(random));
     auto& their_lines = theirs.at(random);
     CHECK(labels(their_lines) == std::set<std::string>{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
@@ -302,14 +219,14 @@ void check_s_client_against_ch05_server(const std::vector<std::string>& client_a
     REQUIRE(server.process.wait_for("== connection #1 closed", 5s));
     INFO("server:\n", server.process.out());
 
-    auto ours = parse_keylog(read_text(ours_path));
+    auto ours = parse_keylog(read_file(ours_path));
     REQUIRE(ours.size() == 1);
     auto& [random, our_lines] = *ours.begin();
     CHECK(our_lines.size() == 2);
     for (auto& [label, secret] : our_lines) CHECK(secret.size() == 2 * secret_length);
 
-    auto theirs = parse_keylog(read_text(theirs_path));
-    INFO("openssl key log:\n", read_text(theirs_path));
+    auto theirs = parse_keylog(read_file(theirs_path));
+    INFO("openssl key log:\n", read_file(theirs_path));
     REQUIRE(theirs.contains(random));
     auto& their_lines = theirs.at(random);
     // OpenSSL's client logs the server's handshake secret as soon as it processes

@@ -1,76 +1,19 @@
 // Interop: the chapter 06–09 programs against a real TLS 1.3 stack (the openssl CLI,
 // OpenSSL 3.0) and a real dissector (tshark). A missing tool fails the test with a
 // message saying how to install it; nothing is skipped.
-#include "process.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
 #include <signal.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <sstream>
 
 using namespace tlstest;
 
-// Shows the whole output when a line is missing from it.
-#define CHECK_CONTAINS(text, needle)                                                                 \
-    do {                                                                                             \
-        const std::string text_ = (text);                                                            \
-        const std::string needle_ = (needle);                                                        \
-        CHECK_MESSAGE(text_.find(needle_) != std::string::npos, "expected \"" << needle_ << "\" in:\n" \
-                                                                              << text_);             \
-    } while (0)
-
 namespace {
-
-void require_tool(const std::string& name) {
-    REQUIRE_MESSAGE(have_program(name), name << " not found: run ./scripts/bootstrap");
-}
-
-std::string cert(const std::string& name) { return source("certs/" + name); }
-
-std::vector<std::string> identity(const std::string& kind) {
-    return {"--cert", cert(kind + ".pem"), "--key", cert(kind + ".key")};
-}
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        std::string pattern = "/tmp/tls-by-hand-interop-XXXXXX";
-        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// NSS key-log lines by label: "CLIENT_TRAFFIC_SECRET_0" -> "<client_random> <secret>".
-std::map<std::string, std::string> keylog_lines(const std::string& path) {
-    std::map<std::string, std::string> lines;
-    std::istringstream in(read_file(path));
-    std::string label, rest;
-    while (in >> label && std::getline(in, rest)) {
-        if (label.empty() || label[0] == '#') continue;
-        lines[label] = rest.substr(rest.find_first_not_of(' '));
-    }
-    return lines;
-}
 
 const char* const tls13_secret_labels[] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
                                            "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET"};
@@ -82,21 +25,6 @@ Process s_client(unsigned short port, std::vector<std::string> extra = {}) {
                                   "-CAfile", cert("ca.pem"), "-servername", "localhost", "-verify_return_error"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return Process(argv);
-}
-
-// openssl s_server, TLS 1.3 only, on a free port; returns once it accepts connections.
-struct OpenSSLServer {
-    Process process;
-    unsigned short port;
-};
-OpenSSLServer s_server(const std::string& kind, std::vector<std::string> extra = {}) {
-    auto port = free_port();
-    std::vector<std::string> argv{"openssl", "s_server", "-tls1_3", "-accept", std::to_string(port),
-                                  "-cert", cert(kind + ".pem"), "-key", cert(kind + ".key")};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    Process p(argv);  // its standard input stays open: at EOF s_server would stop
-    REQUIRE_MESSAGE(p.wait_for("ACCEPT", 10s), "openssl s_server did not start:\n" << p.all());
-    return {std::move(p), port};
 }
 
 std::string reversed(std::string s) {
@@ -164,7 +92,7 @@ TEST_CASE("ch09 client gets its message reversed by openssl s_server -rev and de
         auto options = c.server_options;
         options.push_back("-rev");
         INFO(c.kind << " " << c.expected);
-        auto server = s_server(c.kind, options);
+        auto server = start_openssl_server(c.kind, options);
         const std::string message = "tls by hand meets openssl\n";  // -rev answers whole lines
         Process client({bin("ch09-client"), "--port", std::to_string(server.port), "--message", message});
         CHECK(client.wait() == 0);
@@ -181,7 +109,7 @@ TEST_CASE("ch09 client gets its message reversed by openssl s_server -rev and de
 
 TEST_CASE("ch09 client in stdin mode prints exactly the lines openssl s_server -rev sends back") {
     require_tool("openssl");
-    auto server = s_server("server-ecdsa", {"-rev"});
+    auto server = start_openssl_server("server-ecdsa", {"-rev"});
     Process client({bin("ch09-client"), "--port", std::to_string(server.port)});
     client.write_stdin("first line\nsecond line\nabc\n");
     client.close_stdin();
@@ -211,7 +139,7 @@ TEST_CASE("openssl s_client decrypts the ch06 server's EncryptedExtensions then 
 
 TEST_CASE("ch06 client decrypts EncryptedExtensions from openssl s_server") {
     require_tool("openssl");
-    auto server = s_server("server-ecdsa");
+    auto server = start_openssl_server("server-ecdsa");
     Process client({bin("ch06-client"), "--port", std::to_string(server.port)});
     CHECK(client.wait() == 0);
     auto out = client.out();
@@ -241,7 +169,7 @@ TEST_CASE("ch07 client authenticates openssl s_server through its Certificate an
     for (auto [kind, scheme] : {std::pair{"server-ecdsa", "ecdsa_secp256r1_sha256"}, std::pair{"server-rsa", "rsa_pss_rsae_sha256"},
                                 std::pair{"server-ed25519", "ed25519"}}) {
         INFO(kind);
-        auto server = s_server(kind);
+        auto server = start_openssl_server(kind);
         Process client({bin("ch07-client"), "--port", std::to_string(server.port)});
         CHECK(client.wait() == 0);
         CHECK_CONTAINS(client.out(), std::string("CertificateVerify  ") + scheme + " signature verified");
@@ -266,7 +194,7 @@ TEST_CASE("openssl s_client completes a handshake with the ch08 server") {
 
 TEST_CASE("ch08 client completes a handshake with openssl s_server") {
     require_tool("openssl");
-    auto server = s_server("server-ecdsa");
+    auto server = start_openssl_server("server-ecdsa");
     Process client({bin("ch08-client"), "--port", std::to_string(server.port)});
     CHECK(client.wait() == 0);
     CHECK_CONTAINS(client.out(), "Finished  verify_data matches the transcript");

@@ -155,10 +155,10 @@ std::string Process::all() {
     return all_;
 }
 
-Server start_server(const std::string& program, std::vector<std::string> args) {
+Server start_server(const std::string& program, std::vector<std::string> args, std::vector<std::string> env) {
     std::vector<std::string> argv{bin(program), "--port", "0"};
     argv.insert(argv.end(), args.begin(), args.end());
-    Process p(argv);
+    Process p(argv, std::move(env));
     if (!p.wait_for("listening on ", 20s))
         throw std::runtime_error(program + " did not start listening; it printed:\n" + p.all());
     // Wait for the whole line.

@@ -54,7 +54,8 @@ struct Server {
     Process process;
     unsigned short port;
 };
-Server start_server(const std::string& program, std::vector<std::string> args = {});
+// `env` adds variables such as "SSLKEYLOGFILE=/tmp/x".
+Server start_server(const std::string& program, std::vector<std::string> args = {}, std::vector<std::string> env = {});
 
 // A port no one listens on right now.
 unsigned short free_port();

@@ -1,0 +1,90 @@
+#include "testing.hpp"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace tlstest {
+
+bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+bool has_line(const std::string& text, const std::string& pattern) {
+    std::regex re(pattern);
+    for (auto& line : lines_of(text))
+        if (std::regex_search(line, re)) return true;
+    return false;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TempDir::TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "tls-by-hand-test-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+}
+
+std::string cert(const std::string& name) { return source("certs/" + name); }
+
+std::vector<std::string> identity(const std::string& kind) {
+    return {"--cert", cert(kind + ".pem"), "--key", cert(kind + ".key")};
+}
+
+void require_tool(const std::string& name) {
+    REQUIRE_MESSAGE(have_program(name), name << " not found: run ./scripts/bootstrap");
+}
+
+OpensslServer start_openssl_server(const std::string& kind, const std::vector<std::string>& extra) {
+    std::string last_output;
+    for (int attempt = 0; attempt < 3; ++attempt) {  // the free port may be taken meanwhile
+        auto port = free_port();
+        std::vector<std::string> argv{"openssl", "s_server", "-tls1_3", "-accept", std::to_string(port),
+                                      "-cert", cert(kind + ".pem"), "-key", cert(kind + ".key")};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        Process p(argv);
+        if (p.wait_for("ACCEPT", 10s)) return OpensslServer{std::move(p), port};
+        p.kill();
+        p.wait(2s);
+        last_output = p.all();
+    }
+    throw std::runtime_error("openssl s_server did not start; it printed:\n" + last_output);
+}
+
+KeyLog parse_keylog(const std::string& text) {
+    KeyLog log;
+    std::regex re(R"(^([A-Z_0-9]+) ([0-9a-f]{64}) ([0-9a-f]+)$)");
+    for (auto& line : lines_of(text)) {
+        std::smatch m;
+        if (std::regex_match(line, m, re)) log[m[2]][m[1]] = m[3];
+    }
+    return log;
+}
+
+std::map<std::string, std::string> keylog_lines(const std::string& path) {
+    std::map<std::string, std::string> lines;
+    for (auto& [random, secrets] : parse_keylog(read_file(path)))
+        for (auto& [label, secret] : secrets) lines[label] = random + " " + secret;
+    return lines;
+}
+
+}  // namespace tlstest

@@ -1,0 +1,67 @@
+// Test support shared by the end-to-end suites: reading traces and files, temporary
+// directories, the bundled certificates, NSS key logs and `openssl s_server`.
+#pragma once
+
+#include "process.hpp"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+// Shows the whole output when a line is missing from it.
+#define CHECK_CONTAINS(text, needle)                                                                 \
+    do {                                                                                             \
+        const std::string text_ = (text);                                                            \
+        const std::string needle_ = (needle);                                                        \
+        CHECK_MESSAGE(text_.find(needle_) != std::string::npos, "expected \"" << needle_ << "\" in:\n" \
+                                                                              << text_);             \
+    } while (0)
+
+namespace tlstest {
+
+// ---- Text and files --------------------------------------------------------------------
+
+bool contains(const std::string& text, const std::string& needle);
+std::vector<std::string> lines_of(const std::string& text);
+// True if some line of `text` matches `pattern` (a regex searched within the line).
+bool has_line(const std::string& text, const std::string& pattern);
+std::string read_file(const std::string& path);  // "" if it cannot be read
+
+// A fresh directory under the temporary directory, removed with its contents when destroyed.
+struct TempDir {
+    std::string path;
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return path + "/" + name; }
+};
+
+// ---- Certificates and peers ------------------------------------------------------------
+
+std::string cert(const std::string& name);  // TLS_SOURCE_DIR/certs/name
+// Server arguments for one of the bundled identities: "server-ecdsa", "expired-ecdsa", ...
+std::vector<std::string> identity(const std::string& kind);
+
+// Fails the test, saying how to get it, when a peer tool (openssl, curl, tshark) is missing.
+void require_tool(const std::string& name);
+
+// `openssl s_server -tls1_3` on a free port with a bundled identity, once it prints ACCEPT.
+// Its stdin stays open: at end of stdin s_server would stop.
+struct OpensslServer {
+    Process process;
+    unsigned short port;
+};
+OpensslServer start_openssl_server(const std::string& kind, const std::vector<std::string>& extra = {});
+
+// ---- NSS key logs (SSLKEYLOGFILE): "LABEL CLIENT_RANDOM SECRET" lines ------------------
+
+// client random -> {label -> secret}; comment and malformed lines are skipped.
+using KeyLog = std::map<std::string, std::map<std::string, std::string>>;
+KeyLog parse_keylog(const std::string& text);
+// The key log file of one connection by label: "CLIENT_TRAFFIC_SECRET_0" -> "<client random> <secret>".
+std::map<std::string, std::string> keylog_lines(const std::string& path);
+
+}  // namespace tlstest
