@@ -1,7 +1,8 @@
-// Test support shared by the end-to-end suites: reading traces and files, temporary
+// Test support shared by the suites: the alert a call throws, reading traces and files, temporary
 // directories, the bundled certificates, NSS key logs and `openssl s_server`.
 #pragma once
 
+#include "alert.hpp"
 #include "process.hpp"
 
 #include <doctest/doctest.h>
@@ -20,6 +21,31 @@
     } while (0)
 
 namespace tlstest {
+
+// ---- Alerts ------------------------------------------------------------------------------
+
+// The AlertDescription that `f()` throws; fails the test if it throws none.
+template <class F>
+tls::AlertDescription alert_of(F&& f) {
+    try {
+        f();
+    } catch (const tls::AlertError& e) {
+        return e.description;
+    }
+    FAIL("no AlertError thrown");
+    return tls::AlertDescription::internal_error;
+}
+
+// The name of the alert `f()` throws ("bad_record_mac"), or "none".
+template <class F>
+std::string alert_from(F&& f) {
+    try {
+        f();
+    } catch (const tls::AlertError& e) {
+        return tls::alert_name(e.description);
+    }
+    return "none";
+}
 
 // ---- Text and files --------------------------------------------------------------------
 

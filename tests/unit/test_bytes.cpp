@@ -1,20 +1,12 @@
 // Unit tests for common/bytes.* — RFC 8446 §3 presentation language.
 #include "alert.hpp"
 #include "bytes.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
 using namespace tls;
-
-static AlertDescription alert_of(auto&& f) {
-    try {
-        f();
-    } catch (const AlertError& e) {
-        return e.description;
-    }
-    FAIL("no AlertError thrown");
-    return AlertDescription::internal_error;
-}
+using tlstest::alert_of;
 
 TEST_CASE("ByteWriter and ByteReader round-trip every integer width") {
     ByteWriter w;

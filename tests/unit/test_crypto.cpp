@@ -4,6 +4,7 @@
 // §7.4.2), and signatures and certificates against keys the openssl tool makes.
 #include "alert.hpp"
 #include "crypto.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,22 +17,12 @@
 #include <string>
 
 using namespace tls;
+using tlstest::alert_from;
 namespace fs = std::filesystem;
 
 namespace {
 
 std::string hex(BytesView bytes) { return to_hex(bytes); }
-
-// The alert a call throws, by name ("illegal_parameter"), or "none".
-template <typename F>
-std::string alert_from(F&& f) {
-    try {
-        f();
-    } catch (const AlertError& e) {
-        return alert_name(e.description);
-    }
-    return "none";
-}
 
 // What the AlertError a call throws says, or "" - the words a user will read.
 template <typename F>

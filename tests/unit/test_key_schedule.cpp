@@ -285,70 +285,9 @@ TEST_CASE("resumption PSK reproduces RFC 8448 from the ticket nonce") {
               b6 a0 b6 da bf e5 2e 8f a8 82 8c 57 60 2b 80 7c)"));
 }
 
-// RFC 8448 §4 "Resumed 0-RTT Handshake": the PSK from §3's ticket starts the next schedule.
-TEST_CASE("key schedule reproduces RFC 8448 resumed early secret and PSK binder") {
-    const Simple1Rtt first;
-    const Secret psk = resumption_psk(HashAlg::sha256,
-                                      first.master().resumption_master_secret(first.through_client_finished()),
-                                      from_hex("00 00"));
-    const EarlySecret early(HashAlg::sha256, psk);
-    CHECK(hex(early.secret()) == rfc(R"(
-        79 26 bf 24 6b 73 dd 7c f3 aa 5a 75 ec 3d c9 1a
-        e3 a2 34 c0 05 65 74 4a f5 16 97 31 3a 08 5f ff)"));
-
-    const Secret binder_key = early.resumption_binder_key();
-    CHECK(hex(binder_key) == rfc(R"(
-        17 48 d4 3e 9e 70 01 e8 62 d4 5a dd 84 1c 85 fa
-        07 bf dc 7c 68 f0 99 ac 4f 50 73 5d fa 29 bf bc)"));
-    // §4.2.11.2: the binder is a Finished computed over the ClientHello up to the binders.
-    const Bytes truncated_client_hello = from_hex(R"(
-        01 00 01 fc 03 03 75 0e 18 4c 0c 28 d3 65 ff ab
-        68 b7 4c b2 02 fd b4 95 ad 19 f5 27 c6 e6 ce be
-        c3 5b 44 3b 9b 35 00 00 06 13 01 13 03 13 02 01
-        00 01 cd 00 00 00 0b 00 09 00 00 06 73 65 72 76
-        65 72 ff 01 00 01 00 00 0a 00 14 00 12 00 1d 00
-        17 00 18 00 19 01 00 01 01 01 02 01 03 01 04 00
-        33 00 26 00 24 00 1d 00 20 58 39 e3 2b 2b 0e 47
-        21 1f f3 09 8d 99 8e d0 37 9a 07 b2 99 b8 46 58
-        5b 7f ab 62 c6 13 57 d1 74 00 2a 00 00 00 2b 00
-        03 02 03 04 00 0d 00 20 00 1e 04 03 05 03 06 03
-        02 03 08 04 08 05 08 06 04 01 05 01 06 01 02 01
-        04 02 05 02 06 02 02 02 00 2d 00 02 01 01 00 1c
-        00 02 40 01 00 15 00 57 00 00 00 00 00 00 00 00
-        00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
-        29 00 dd 00 b8 00 b2 f3 5e da e4 e6 04 04 d6 f4
-        0f a1 7f 00 00 00 00 83 93 d1 63 fb 4f 5f 10 5f
-        e2 05 6c ae b3 2a c7 00 70 70 04 59 31 02 6d b0
-        7d 58 dd 58 09 0d 62 9a f5 9e cb 7f ba 35 3d 5d
-        96 53 a7 08 fb cf 0f 51 5c 1b 82 db 6b 08 97 71
-        79 df c6 84 d2 2f cf 7b d5 c1 22 22 ab 63 ff d9
-        d2 bc 46 17 6d 14 4a e9 8a d9 34 16 89 48 22 ac
-        50 64 06 5f 92 99 5a 6f 05 2f a3 a7 31 70 36 57
-        81 7e a7 a8 de 73 14 86 61 76 8f 7f 62 09 8f b4
-        5c 0a 9d de 04 a9 cf 1a a4 20 6f 13 dd 05 5d f3
-        ed 5f a6 81 bb f8 76 e3 62 ad 9c 0a 68 d2 b5 26
-        6c 79 aa 80 6c bf e6 11 3b 93 3d 09 37)");
-    const Bytes binder_hash = hash(HashAlg::sha256, truncated_client_hello);
-    CHECK(hex(binder_hash) == rfc(R"(
-        6f d1 74 87 90 8d 45 ca 0b b7 d5 e5 a9 68 f9 4a
-        a4 32 96 b3 fd 57 8d 0c 10 25 40 c3 80 a2 3e 68)"));
-    CHECK(hex(finished_verify_data(HashAlg::sha256, binder_key, binder_hash)) ==
-          rfc(R"(
-              71 8c d8 f2 2e 8e d7 1d 1a 23 f7 c8 8f 63 d4 54
-              87 af e5 81 57 cb c5 7e 66 bd 13 23 e4 1a 8c d8)"));
-}
-
-TEST_CASE("key schedule reproduces RFC 8448 early traffic secret and early exporter") {
-    const Simple1Rtt first;
-    const EarlySecret early(HashAlg::sha256,
-                            resumption_psk(HashAlg::sha256,
-                                           first.master().resumption_master_secret(first.through_client_finished()),
-                                           from_hex("00 00")));
-    const Bytes client_hello = from_hex(R"(
+// RFC 8448 §4: the resumed ClientHello, binders included.
+static Bytes resumed_client_hello() {
+    return from_hex(R"(
         01 00 01 fc 03 03 75 0e 18 4c 0c 28 d3 65 ff ab
         68 b7 4c b2 02 fd b4 95 ad 19 f5 27 c6 e6 ce be
         c3 5b 44 3b 9b 35 00 00 06 13 01 13 03 13 02 01
@@ -381,6 +320,44 @@ TEST_CASE("key schedule reproduces RFC 8448 early traffic secret and early expor
         6c 79 aa 80 6c bf e6 11 3b 93 3d 09 37 00 21 20
         71 8c d8 f2 2e 8e d7 1d 1a 23 f7 c8 8f 63 d4 54
         87 af e5 81 57 cb c5 7e 66 bd 13 23 e4 1a 8c d8)");
+}
+
+// RFC 8448 §4 "Resumed 0-RTT Handshake": the PSK from §3's ticket starts the next schedule.
+TEST_CASE("key schedule reproduces RFC 8448 resumed early secret and PSK binder") {
+    const Simple1Rtt first;
+    const Secret psk = resumption_psk(HashAlg::sha256,
+                                      first.master().resumption_master_secret(first.through_client_finished()),
+                                      from_hex("00 00"));
+    const EarlySecret early(HashAlg::sha256, psk);
+    CHECK(hex(early.secret()) == rfc(R"(
+        79 26 bf 24 6b 73 dd 7c f3 aa 5a 75 ec 3d c9 1a
+        e3 a2 34 c0 05 65 74 4a f5 16 97 31 3a 08 5f ff)"));
+
+    const Secret binder_key = early.resumption_binder_key();
+    CHECK(hex(binder_key) == rfc(R"(
+        17 48 d4 3e 9e 70 01 e8 62 d4 5a dd 84 1c 85 fa
+        07 bf dc 7c 68 f0 99 ac 4f 50 73 5d fa 29 bf bc)"));
+    // §4.2.11.2: the binder is a Finished computed over the ClientHello up to, not including,
+    // its binders list (a 2-byte length, a 1-byte length and the 32-byte binder).
+    const Bytes client_hello = resumed_client_hello();
+    const BytesView truncated_client_hello = BytesView(client_hello).first(client_hello.size() - (2 + 1 + 32));
+    const Bytes binder_hash = hash(HashAlg::sha256, truncated_client_hello);
+    CHECK(hex(binder_hash) == rfc(R"(
+        6f d1 74 87 90 8d 45 ca 0b b7 d5 e5 a9 68 f9 4a
+        a4 32 96 b3 fd 57 8d 0c 10 25 40 c3 80 a2 3e 68)"));
+    CHECK(hex(finished_verify_data(HashAlg::sha256, binder_key, binder_hash)) ==
+          rfc(R"(
+              71 8c d8 f2 2e 8e d7 1d 1a 23 f7 c8 8f 63 d4 54
+              87 af e5 81 57 cb c5 7e 66 bd 13 23 e4 1a 8c d8)"));
+}
+
+TEST_CASE("key schedule reproduces RFC 8448 early traffic secret and early exporter") {
+    const Simple1Rtt first;
+    const EarlySecret early(HashAlg::sha256,
+                            resumption_psk(HashAlg::sha256,
+                                           first.master().resumption_master_secret(first.through_client_finished()),
+                                           from_hex("00 00")));
+    const Bytes client_hello = resumed_client_hello();
     const Bytes ch_hash = hash(HashAlg::sha256, client_hello);
     CHECK(hex(ch_hash) == rfc(R"(
         d8 99 c6 7d ee 77 e9 98 f6 e8 81 a3 b1 4e fe 93

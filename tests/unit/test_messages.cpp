@@ -4,6 +4,7 @@
 #include "alert.hpp"
 #include "handshake_reader.hpp"
 #include "messages.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,6 +12,7 @@
 #include <string>
 
 using namespace tls;
+using tlstest::alert_of;
 
 namespace {
 
@@ -131,16 +133,6 @@ const char* const certificate_request =
     "0102010402050206020202";
 
 }  // namespace rfc8448
-
-AlertDescription alert_of(auto&& f) {
-    try {
-        f();
-    } catch (const AlertError& e) {
-        return e.description;
-    }
-    FAIL("no AlertError thrown");
-    return AlertDescription::internal_error;
-}
 
 // The body of a whole RFC 8448 message, after checking its 4-byte header.
 Bytes body_of(const char* hex, HandshakeType expected) {

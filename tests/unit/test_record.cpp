@@ -1,20 +1,12 @@
 // Unit tests for common/record.* — RFC 8446 §5.1 record framing, no sockets.
 #include "alert.hpp"
 #include "record.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
 using namespace tls;
-
-static AlertDescription alert_of(auto&& f) {
-    try {
-        f();
-    } catch (const AlertError& e) {
-        return e.description;
-    }
-    FAIL("no AlertError thrown");
-    return AlertDescription::internal_error;
-}
+using tlstest::alert_of;
 
 TEST_CASE("a record is type then legacy_record_version then length then fragment") {
     auto r = encode_record(ContentType::application_data, to_bytes("hi"));

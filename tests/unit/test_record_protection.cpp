@@ -4,6 +4,7 @@
 #include "alert.hpp"
 #include "crypto.hpp"
 #include "record_protection.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,6 +12,7 @@
 #include <string>
 
 using namespace tls;
+using tlstest::alert_from;
 
 namespace {
 
@@ -56,17 +58,6 @@ void check_record(RecordProtection& writer, RecordProtection& reader, ContentTyp
     const InnerPlaintext opened = reader.open(r.first(5), r.subspan(5));
     CHECK(opened.type == type);
     CHECK(hex(opened.content) == hex(content));
-}
-
-// The alert a call throws, by name ("bad_record_mac"), or "none".
-template <typename F>
-std::string alert_from(F&& f) {
-    try {
-        f();
-    } catch (const AlertError& e) {
-        return alert_name(e.description);
-    }
-    return "none";
 }
 
 Bytes random_key(AeadAlg aead) { return random_bytes(aead_key_length(aead)); }
