@@ -250,23 +250,6 @@ int run_idle(const Target& target, tls::Trace& trace, std::size_t count, std::si
     return failures.count ? 1 : 0;
 }
 
-// Runs one coroutine to its end; an exception becomes a message and exit code 1.
-int run_one(asio::awaitable<void> body) {
-    asio::io_context io;
-    int code = 0;
-    asio::co_spawn(io, std::move(body), [&](std::exception_ptr error) {
-        if (!error) return;
-        code = 1;
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            fmt::print(stderr, "loadgen: {}\n", e.what());
-        }
-    });
-    io.run();
-    return code;
-}
-
 }  // namespace bench
 
 int main(int argc, char** argv) {
@@ -324,6 +307,10 @@ int main(int argc, char** argv) {
     tls::Trace trace(target.client.trace, devnull);
 
     if (*handshakes) return bench::run_handshakes(target, trace, count, concurrency);
-    if (*echo) return bench::run_one(bench::echo(target, trace, bench::EchoPlan{bytes, record_size}));
+    if (*echo)
+        return tls::run_client([&]() -> asio::awaitable<int> {
+            co_await bench::echo(target, trace, bench::EchoPlan{bytes, record_size});
+            co_return 0;
+        });
     return bench::run_idle(target, trace, connections, concurrency);
 }

@@ -34,15 +34,4 @@ asio::awaitable<std::optional<std::string>> StdinLines::next() {
     co_return line;
 }
 
-Watchdog::Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace)
-    : timer_(socket.get_executor(), timeout) {
-    timer_.async_wait([&socket, &trace, timeout](std::error_code ec) {
-        if (ec) return;  // disarmed
-        trace.error(fmt::format("handshake timed out after {} s",
-                                std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
-        std::error_code ignored;
-        socket.close(ignored);
-    });
-}
-
 }  // namespace tls

@@ -31,16 +31,5 @@ private:
     std::thread reader_;
 };
 
-// Closes `socket` if it is still open after `timeout`, unless disarmed first: a peer
-// that stalls mid-handshake then fails its pending read instead of holding the
-// connection forever. Other connections are not affected.
-class Watchdog {
-public:
-    Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace);
-    void disarm() { timer_.cancel(); }
-
-private:
-    asio::steady_timer timer_;
-};
 
 }  // namespace tls

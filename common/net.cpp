@@ -1,4 +1,4 @@
-// common/net.cpp — introduced in chapter 01.
+// common/net.cpp — introduced in chapter 01, grown in chapter 09 (Watchdog).
 #include "net.hpp"
 
 #include <csignal>
@@ -105,6 +105,17 @@ asio::awaitable<tcp::socket> connect(const std::string& host, std::uint16_t port
     socket.set_option(tcp::no_delay(true));
     trace.step(fmt::format("connected to {}:{}", endpoint.address().to_string(), endpoint.port()));
     co_return socket;
+}
+
+Watchdog::Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace)
+    : timer_(socket.get_executor(), timeout) {
+    timer_.async_wait([&socket, &trace, timeout](std::error_code ec) {
+        if (ec) return;  // disarmed
+        trace.error(fmt::format("handshake timed out after {} s",
+                                std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+        std::error_code ignored;
+        socket.close(ignored);
+    });
 }
 
 }  // namespace tls

@@ -1,4 +1,4 @@
-// common/net.hpp — introduced in chapter 01 (TCP echo).
+// common/net.hpp — introduced in chapter 01 (TCP echo), grown in chapter 09 (Watchdog).
 // The networking every chapter shares: command-line options, an accept loop that
 // serves each connection in its own coroutine and stops on SIGINT/SIGTERM, and
 // connecting. Asio with C++20 coroutines (asio::awaitable) throughout.
@@ -53,5 +53,17 @@ int run_client(const std::function<asio::awaitable<int>()>& client);
 
 // Resolves and connects; throws asio::system_error with the reason on failure.
 asio::awaitable<tcp::socket> connect(const std::string& host, std::uint16_t port, Trace& trace);
+
+// Chapter 09: closes `socket` if it is still open after `timeout`, unless disarmed
+// first: a peer that stalls mid-handshake then fails its pending read instead of
+// holding the connection forever. Other connections are not affected.
+class Watchdog {
+public:
+    Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace);
+    void disarm() { timer_.cancel(); }
+
+private:
+    asio::steady_timer timer_;
+};
 
 }  // namespace tls

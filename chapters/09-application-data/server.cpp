@@ -3,7 +3,6 @@
 // the application traffic keys, answers close_notify with close_notify, serves many
 // connections at once, and drops a peer that stalls mid-handshake.
 #include "connection.hpp"
-#include "console.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
