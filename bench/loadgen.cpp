@@ -250,6 +250,12 @@ int run_idle(const Target& target, tls::Trace& trace, std::size_t count, std::si
     return failures.count ? 1 : 0;
 }
 
+// tls::run_client wants the exit code from the coroutine itself.
+asio::awaitable<int> run_echo(const Target& target, tls::Trace& trace, const EchoPlan& plan) {
+    co_await echo(target, trace, plan);
+    co_return 0;
+}
+
 }  // namespace bench
 
 int main(int argc, char** argv) {
@@ -307,10 +313,9 @@ int main(int argc, char** argv) {
     tls::Trace trace(target.client.trace, devnull);
 
     if (*handshakes) return bench::run_handshakes(target, trace, count, concurrency);
-    if (*echo)
-        return tls::run_client([&]() -> asio::awaitable<int> {
-            co_await bench::echo(target, trace, bench::EchoPlan{bytes, record_size});
-            co_return 0;
-        });
+    if (*echo) {
+        bench::EchoPlan plan{bytes, record_size};
+        return tls::run_client([&] { return bench::run_echo(target, trace, plan); });
+    }
     return bench::run_idle(target, trace, connections, concurrency);
 }
