@@ -2,12 +2,11 @@
 # shellcheck shell=bash
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# configure PRESET: configures build/PRESET once (quietly).
+# configure PRESET: configures build/PRESET (quietly), so the preset's settings hold
+# even in a build directory made before they changed.
 configure() {
   local preset=$1
-  if [ ! -f "$ROOT/build/$preset/build.ninja" ]; then
-    cmake --preset "$preset" -S "$ROOT" >/dev/null
-  fi
+  (cd "$ROOT" && cmake --preset "$preset" >/dev/null)
 }
 
 # chapter_dir NN -> "NN-slug" (or fails)
