@@ -59,7 +59,7 @@ struct Target {
 // One client connection. Connection keeps a reference to the socket, so a Session
 // never moves once made (it lives behind a unique_ptr).
 struct Session {
-    Session(tls::tcp::socket s, tls::Trace& trace) : socket(std::move(s)), conn(socket, trace) {}
+    Session(tls::tcp::socket s, tls::Trace& trace) : socket(std::move(s)), conn(socket, trace, tls::Role::client) {}
     tls::tcp::socket socket;
     tls::Connection conn;
 };

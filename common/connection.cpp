@@ -28,10 +28,7 @@ asio::awaitable<HandshakeMessage> Connection::read_handshake() {
         if (record->type != ContentType::handshake)
             throw AlertError(AlertDescription::unexpected_message,
                              fmt::format("expected a handshake record, got {}", name(record->type)));
-        // §5.1: "Implementations MUST NOT send zero-length fragments of Handshake types."
-        if (record->fragment.empty())
-            throw AlertError(AlertDescription::unexpected_message, "zero-length handshake fragment");
-        reader_.feed(record->fragment);
+        reader_.feed(record->fragment);  // never empty: the record layer refuses that (§5.1)
     }
 }
 
@@ -43,7 +40,8 @@ void Connection::expect_type(const HandshakeMessage& m, HandshakeType expected) 
 
 void Connection::check_no_partial_message() const {
     if (!reader_.empty())
-        throw AlertError(AlertDescription::unexpected_message, "a handshake message spans a key change (§5.1)");
+        throw AlertError(AlertDescription::unexpected_message,
+                         "handshake bytes left over at a key change: a message must end its record (§5.1)");
 }
 
 }  // namespace tls

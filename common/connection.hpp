@@ -18,7 +18,9 @@ std::string message_name(HandshakeType type);
 
 class Connection {
 public:
-    Connection(tcp::socket& socket, Trace& trace) : records_(socket, trace) {}
+    Connection(tcp::socket& socket, Trace& trace, Role role) : records_(socket, trace, role) {}
+    // Over any byte stream: tests and fuzzers run a whole handshake in memory this way.
+    Connection(Transport& transport, Trace& trace, Role role) : records_(transport, trace, role) {}
 
     RecordLayer& records() { return records_; }
     Trace& trace() { return records_.trace(); }
@@ -51,8 +53,21 @@ public:
         co_return raw;
     }
 
-    // §5.1: "Handshake messages MUST NOT span key changes": call before installing
-    // new read keys; a half-received message is an unexpected_message.
+    // ANCHOR: install
+    // Installs a traffic secret in the record layer (RecordLayer::install), by side. When it
+    // becomes our read keys, §5.1 applies first: "Handshake messages MUST NOT span key
+    // changes. Implementations MUST verify that all messages immediately preceding a key
+    // change align with a record boundary; if not, then they MUST terminate the connection
+    // with an "unexpected_message" alert."
+    void install(const SuiteInfo& suite, const ClientTrafficSecret& secret) {
+        if (records_.role() == Role::server) check_no_partial_message();
+        records_.install(suite, secret);
+    }
+    void install(const SuiteInfo& suite, const ServerTrafficSecret& secret) {
+        if (records_.role() == Role::client) check_no_partial_message();
+        records_.install(suite, secret);
+    }
+    // ANCHOR_END: install
     void check_no_partial_message() const;
 
     static void expect_type(const HandshakeMessage& m, HandshakeType expected);

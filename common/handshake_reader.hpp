@@ -9,6 +9,7 @@
 #include "enums.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 namespace tls {
@@ -19,11 +20,22 @@ struct HandshakeMessage {
     Bytes raw;   // header + body: what the transcript hash takes (§4.4.1)
 };
 
+// ANCHOR: max_message_length
+// The longest body a message of this type can have, from the RFC's own length limits
+// (see the .cpp for each), or for Certificate our policy; 0 for a type that is never
+// sent (message_hash) or that RFC 8446 does not define. A ClientHello can be large:
+// its fixed fields, cipher_suites<2..2^16-2> and extensions<8..2^16-1> add up to
+// 131 396 bytes, and a real one may come in several records.
+inline constexpr std::size_t max_client_hello_length = 2 + 32 + (1 + 32) + (2 + 65534) + (1 + 255) + (2 + 65535);
+std::size_t max_handshake_message_length(HandshakeType type);
+// ANCHOR_END: max_message_length
+
 class HandshakeReader {
 public:
-    // A message whose header announces more than max_message_length body bytes is refused
-    // with AlertError{decode_error} as soon as its 4-byte header arrives (see the .cpp).
-    explicit HandshakeReader(std::size_t max_message_length = 1 << 16);
+    // A message is refused as soon as its 4-byte header arrives: a type RFC 8446 does not
+    // define with AlertError{unexpected_message}, a length above the type's maximum (or
+    // above `cap`, if smaller) with AlertError{decode_error}.
+    explicit HandshakeReader(std::size_t cap = SIZE_MAX);
 
     // The payload of one handshake record (after decryption, for protected records).
     void feed(BytesView fragment);
@@ -37,7 +49,7 @@ public:
 private:
     void check_header() const;
 
-    std::size_t max_message_length_;
+    std::size_t cap_;
     Bytes buffer_;  // bytes fed but not yet returned by next()
 };
 

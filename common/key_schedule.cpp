@@ -94,8 +94,8 @@ Secret EarlySecret::resumption_binder_key() const {
     return derive_secret(hash_, secret_, "res binder", tls::hash(hash_, {}));
 }
 
-Secret EarlySecret::client_early_traffic_secret(BytesView client_hello_transcript_hash) const {
-    return derive_secret(hash_, secret_, "c e traffic", client_hello_transcript_hash);
+ClientTrafficSecret EarlySecret::client_early_traffic_secret(BytesView client_hello_transcript_hash) const {
+    return ClientTrafficSecret(derive_secret(hash_, secret_, "c e traffic", client_hello_transcript_hash));
 }
 
 Secret EarlySecret::early_exporter_master_secret(BytesView client_hello_transcript_hash) const {
@@ -111,12 +111,12 @@ HandshakeSecret EarlySecret::mix_shared_secret(BytesView ecdhe) const {
 // ---- Handshake Secret -----------------------------------------------------------------
 
 // ANCHOR: handshake_secret
-Secret HandshakeSecret::client_handshake_traffic_secret(BytesView hello_transcript_hash) const {
-    return derive_secret(hash_, secret_, "c hs traffic", hello_transcript_hash);
+ClientTrafficSecret HandshakeSecret::client_handshake_traffic_secret(BytesView hello_transcript_hash) const {
+    return ClientTrafficSecret(derive_secret(hash_, secret_, "c hs traffic", hello_transcript_hash));
 }
 
-Secret HandshakeSecret::server_handshake_traffic_secret(BytesView hello_transcript_hash) const {
-    return derive_secret(hash_, secret_, "s hs traffic", hello_transcript_hash);
+ServerTrafficSecret HandshakeSecret::server_handshake_traffic_secret(BytesView hello_transcript_hash) const {
+    return ServerTrafficSecret(derive_secret(hash_, secret_, "s hs traffic", hello_transcript_hash));
 }
 
 MasterSecret HandshakeSecret::derive_master_secret() const {
@@ -127,12 +127,12 @@ MasterSecret HandshakeSecret::derive_master_secret() const {
 
 // ---- Master Secret --------------------------------------------------------------------
 
-Secret MasterSecret::client_application_traffic_secret_0(BytesView transcript_through_server_finished) const {
-    return derive_secret(hash_, secret_, "c ap traffic", transcript_through_server_finished);
+ClientTrafficSecret MasterSecret::client_application_traffic_secret_0(BytesView transcript_through_server_finished) const {
+    return ClientTrafficSecret(derive_secret(hash_, secret_, "c ap traffic", transcript_through_server_finished));
 }
 
-Secret MasterSecret::server_application_traffic_secret_0(BytesView transcript_through_server_finished) const {
-    return derive_secret(hash_, secret_, "s ap traffic", transcript_through_server_finished);
+ServerTrafficSecret MasterSecret::server_application_traffic_secret_0(BytesView transcript_through_server_finished) const {
+    return ServerTrafficSecret(derive_secret(hash_, secret_, "s ap traffic", transcript_through_server_finished));
 }
 
 Secret MasterSecret::exporter_master_secret(BytesView transcript_through_server_finished) const {

@@ -82,6 +82,22 @@ struct TrafficKeys {
 TrafficKeys traffic_keys(const SuiteInfo&, BytesView traffic_secret);
 // ANCHOR_END: traffic_keys
 
+// ANCHOR: traffic_secret_sides
+// §7.1 derives every traffic secret twice, once per sender: client_*_traffic_secret
+// protects what the client writes, server_*_traffic_secret what the server writes. The
+// two types keep them apart: the record layer installs a ClientTrafficSecret as its write
+// keys on the client and as its read keys on the server (RecordLayer::install), so a
+// client/server swap does not compile. Both are still a Secret for everything else.
+struct ClientTrafficSecret : Secret {
+    ClientTrafficSecret() = default;
+    explicit ClientTrafficSecret(Secret s) : Secret(std::move(s)) {}
+};
+struct ServerTrafficSecret : Secret {
+    ServerTrafficSecret() = default;
+    explicit ServerTrafficSecret(Secret s) : Secret(std::move(s)) {}
+};
+// ANCHOR_END: traffic_secret_sides
+
 // RFC 8446 §7.2:
 //   application_traffic_secret_N+1 =
 //       HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)
@@ -118,7 +134,7 @@ public:
     Secret external_binder_key() const;
     Secret resumption_binder_key() const;
     // Derive-Secret(., "c e traffic", ClientHello) and (., "e exp master", ClientHello)
-    Secret client_early_traffic_secret(BytesView client_hello_transcript_hash) const;
+    ClientTrafficSecret client_early_traffic_secret(BytesView client_hello_transcript_hash) const;
     Secret early_exporter_master_secret(BytesView client_hello_transcript_hash) const;
 
     // Handshake Secret = HKDF-Extract(salt = Derive-Secret(., "derived", ""), IKM = (EC)DHE)
@@ -137,8 +153,8 @@ public:
     HashAlg hash() const { return hash_; }
 
     // Derive-Secret(., "c hs traffic" | "s hs traffic", ClientHello...ServerHello)
-    Secret client_handshake_traffic_secret(BytesView hello_transcript_hash) const;
-    Secret server_handshake_traffic_secret(BytesView hello_transcript_hash) const;
+    ClientTrafficSecret client_handshake_traffic_secret(BytesView hello_transcript_hash) const;
+    ServerTrafficSecret server_handshake_traffic_secret(BytesView hello_transcript_hash) const;
 
     // Master Secret = HKDF-Extract(salt = Derive-Secret(., "derived", ""), IKM = 0)
     MasterSecret derive_master_secret() const;
@@ -158,8 +174,8 @@ public:
     HashAlg hash() const { return hash_; }
 
     // Derive-Secret(., label, ClientHello...server Finished)
-    Secret client_application_traffic_secret_0(BytesView transcript_through_server_finished) const;  // "c ap traffic"
-    Secret server_application_traffic_secret_0(BytesView transcript_through_server_finished) const;  // "s ap traffic"
+    ClientTrafficSecret client_application_traffic_secret_0(BytesView transcript_through_server_finished) const;  // "c ap traffic"
+    ServerTrafficSecret server_application_traffic_secret_0(BytesView transcript_through_server_finished) const;  // "s ap traffic"
     Secret exporter_master_secret(BytesView transcript_through_server_finished) const;               // "exp master"
     // Derive-Secret(., "res master", ClientHello...client Finished)
     Secret resumption_master_secret(BytesView transcript_through_client_finished) const;

@@ -61,11 +61,20 @@ std::string named(E v) {
     return fmt::format("{} (0x{:04x})", name(v), static_cast<unsigned>(v));
 }
 
+// "a, b, c" for the trace. A peer may send tens of thousands of entries (a ClientHello
+// can be 128 KiB): past the first 32 the line says how many there are in all.
+std::string join_list(const std::vector<std::string>& items, std::string_view separator = ", ") {
+    constexpr std::size_t shown = 32;
+    if (items.size() <= shown) return fmt::format("{}", fmt::join(items, separator));
+    return fmt::format("{}{}… ({} in all)", fmt::join(items.begin(), items.begin() + shown, separator), separator,
+                       items.size());
+}
+
 template <class E>
 std::string join_names(const std::vector<E>& values) {
     std::vector<std::string> names;
     for (auto v : values) names.push_back(name(v));
-    return fmt::format("{}", fmt::join(names, ", "));
+    return join_list(names);
 }
 
 std::string psk_mode_name(PskKeyExchangeMode m) {
@@ -83,13 +92,14 @@ std::string describe_share(const KeyShareEntry& e) {
 // Names the peer chose (host names, ALPN protocols) go to a terminal: escape anything that
 // is not printable ASCII, so a hostile name cannot smuggle control sequences into the trace.
 std::string printable(const std::vector<std::string>& names) {
-    std::string out;
+    std::vector<std::string> shown;
     for (const auto& n : names) {
-        if (!out.empty()) out += ", ";
+        std::string out;
         for (unsigned char c : n) out += (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c))
                                                                   : fmt::format("\\x{:02x}", c);
+        shown.push_back(std::move(out));
     }
-    return out;
+    return join_list(shown);
 }
 
 std::string plural(std::size_t n, std::string_view thing) {
@@ -323,7 +333,7 @@ std::string decode_extension(const Extension& e, Where where) {
             if (where == CH) {
                 std::vector<std::string> names;
                 for (auto v : parse_supported_versions_client(d)) names.push_back(version_name(v));
-                return fmt::format("{}", fmt::join(names, ", "));
+                return join_list(names);
             }
             return version_name(parse_supported_versions_server(d));
         case T::key_share: {
@@ -331,12 +341,12 @@ std::string decode_extension(const Extension& e, Where where) {
             if (where == SH) return describe_share(parse_key_share_server(d));
             std::vector<std::string> shares;
             for (const auto& s : parse_key_share_client(d)) shares.push_back(describe_share(s));
-            return shares.empty() ? "(no shares)" : fmt::format("{}", fmt::join(shares, "; "));
+            return shares.empty() ? "(no shares)" : join_list(shares, "; ");
         }
         case T::psk_key_exchange_modes: {
             std::vector<std::string> names;
             for (auto m : parse_psk_key_exchange_modes(d)) names.push_back(psk_mode_name(m));
-            return fmt::format("{}", fmt::join(names, ", "));
+            return join_list(names);
         }
         case T::application_layer_protocol_negotiation:
             return printable(parse_alpn(d));
@@ -581,7 +591,7 @@ Fields ClientHello::describe() const {
         {0, "legacy_version", version_name(legacy_version)},
         {0, "random", hex_preview(random)},
         {0, "legacy_session_id", hex_preview(legacy_session_id)},
-        {0, "cipher_suites", fmt::format("{}", fmt::join(suites, ", "))},
+        {0, "cipher_suites", join_list(suites)},
         {0, "legacy_compression_methods", hex_preview(legacy_compression_methods)},
     };
     describe_extensions(f, 0, extensions, CH);

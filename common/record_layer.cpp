@@ -1,46 +1,133 @@
-// common/record_layer.cpp — introduced in chapter 02. RFC 8446 §5.1, §6.
+// common/record_layer.cpp — introduced in chapter 02, grown in chapters 06 and 09. RFC 8446 §5, §6.
 #include "record_layer.hpp"
 
 #include <algorithm>
 
 namespace tls {
 
+RecordLayer::RecordLayer(Transport& transport, Trace& trace, Role role)
+    : transport_(transport), trace_(trace), role_(role) {}
+
+RecordLayer::RecordLayer(tcp::socket& socket, Trace& trace, Role role)
+    : owned_transport_(std::make_unique<SocketTransport>(socket)), transport_(*owned_transport_), trace_(trace),
+      role_(role) {}
+
+// ANCHOR: change_cipher_spec
+// §5: "An implementation may receive an unencrypted record of type change_cipher_spec
+// consisting of the single byte value 0x01 at any time after the first ClientHello message
+// has been sent or received and before the peer's Finished message has been received and
+// MUST simply drop it without further processing. [...] An implementation which receives
+// any other change_cipher_spec value or which receives a protected change_cipher_spec
+// record MUST abort the handshake with an "unexpected_message" alert." Appendix D.4 lets
+// either side send it "at any time during the handshake", so any number are dropped.
+void RecordLayer::check_change_cipher_spec(const TLSPlaintext& record) const {
+    if (!ccs_allowed_)
+        throw AlertError(AlertDescription::unexpected_message, "change_cipher_spec outside the handshake");
+    if (record.fragment.size() != 1 || record.fragment[0] != 0x01)
+        throw AlertError(AlertDescription::unexpected_message, "change_cipher_spec record other than the single byte 01");
+    trace_.step("change_cipher_spec dropped (middlebox compatibility, Appendix D.4)");
+}
+// ANCHOR_END: change_cipher_spec
+
+// ANCHOR: unprotect
+// §5.2: the real type and content of a protected record come out of TLSInnerPlaintext.
+// nullopt: the record was early data we skip (§4.2.10) and is dropped.
+std::optional<InnerPlaintext> RecordLayer::unprotect(const TLSPlaintext& record) {
+    if (early_data_to_skip_ && !received_protected_) {
+        // §4.2.10: "discarding records which fail deprotection (up to the configured
+        // max_early_data_size)". Only a record that decrypts ends the skipping.
+        auto inner = read_protection_->try_open(record.header, record.fragment);
+        if (!inner) {
+            const std::size_t size = record.fragment.size();
+            if (size > *early_data_to_skip_)
+                throw AlertError(AlertDescription::unexpected_message,
+                                 "more early data than we skip (§4.2.10): the peer is not a 0-RTT client");
+            *early_data_to_skip_ -= size;
+            trace_.step(fmt::format("early data skipped: {} bytes that do not decrypt with the handshake keys (§4.2.10)",
+                                    size));
+            return std::nullopt;
+        }
+        early_data_to_skip_.reset();
+        received_protected_ = true;
+        return inner;
+    }
+    auto inner = read_protection_->open(record.header, record.fragment);
+    received_protected_ = true;
+    return inner;
+}
+// ANCHOR_END: unprotect
+
+// ANCHOR: plaintext_alert
+// A plaintext alert after read keys are installed. §5.2 and §6: once keys are in use,
+// alerts travel encrypted like every record. Until the peer's first protected record
+// arrives, though, a peer that failed may not have our keys yet (it could not process our
+// ServerHello, say) and can only send its fatal alert in plaintext: we report that as the
+// peer's failure. Nothing else is believed: after a protected record, or a plaintext
+// close_notify at any time, it could be an attacker on the path cutting the connection
+// short, so it is an unexpected_message, never a clean close.
+void RecordLayer::check_plaintext_alert(const TLSPlaintext& record) {
+    if (received_protected_ || record.fragment.empty())
+        throw AlertError(AlertDescription::unexpected_message,
+                         "plaintext alert after the peer's records were protected: forged, or an attack (§5.2)");
+    auto alert = Alert::decode(record.fragment);
+    trace_.alert(Direction::receive, alert.description, "in plaintext, before any protected record from the peer");
+    if (alert.level != AlertLevel::fatal || alert.description == AlertDescription::close_notify ||
+        alert.description == AlertDescription::user_canceled)
+        throw AlertError(AlertDescription::unexpected_message,
+                         fmt::format("plaintext {} after keys were installed is not a clean close", alert_name(alert.description)));
+    throw PeerAlert(alert);
+}
+// ANCHOR_END: plaintext_alert
+
 asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
     for (;;) {
         if (auto record = reader_.next()) {
             trace_.record(Direction::receive, *record);
-            // ANCHOR: change_cipher_spec
             if (record->type == ContentType::change_cipher_spec) {
-                // Appendix D.4 / §5: drop a single CCS of value 0x01, refuse anything else.
-                if (!ccs_allowed_ || ccs_seen_ || record->fragment.size() != 1 || record->fragment[0] != 0x01)
-                    throw AlertError(AlertDescription::unexpected_message, "unexpected change_cipher_spec record");
-                ccs_seen_ = true;
-                trace_.step("change_cipher_spec dropped (middlebox compatibility, Appendix D.4)");
+                check_change_cipher_spec(*record);
                 continue;
             }
-            // ANCHOR_END: change_cipher_spec
-            // ANCHOR: unprotect
             if (read_protection_) {
-                if (record->type == ContentType::application_data) {
-                    // §5.2: the real type and content come out of TLSInnerPlaintext.
-                    auto inner = read_protection_->open(record->header, record->fragment);
-                    record->type = inner.type;
-                    record->fragment = std::move(inner.content);
-                    trace_.value("decrypted", [&] {  // formatted only if printed: this runs for every record
-                        return fmt::format("{}({}) {} bytes, sequence number {}", name(record->type),
-                                           static_cast<int>(record->type), record->fragment.size(),
-                                           read_protection_->sequence_number() - 1);
-                    });
-                    trace_.hex(record->fragment, "plaintext");
-                    if (record->type == ContentType::change_cipher_spec)
-                        throw AlertError(AlertDescription::unexpected_message, "encrypted change_cipher_spec");
-                } else if (record->type == ContentType::handshake) {
-                    throw AlertError(AlertDescription::unexpected_message, "plaintext handshake record after keys were set");
+                if (record->type != ContentType::application_data) {
+                    // §5.2: with read keys in place every record arrives as application_data.
+                    if (record->type == ContentType::alert) check_plaintext_alert(*record);
+                    throw AlertError(AlertDescription::unexpected_message,
+                                     fmt::format("plaintext {} record after keys were installed", name(record->type)));
                 }
-                // A plaintext alert is still read: a peer that failed before it had our keys
-                // can only send it that way.
+                auto inner = unprotect(*record);
+                if (!inner) continue;
+                record->type = inner->type;
+                record->fragment = std::move(inner->content);
+                trace_.value("decrypted", [&] {  // formatted only if printed: this runs for every record
+                    return fmt::format("{}({}) {} bytes, sequence number {}", name(record->type),
+                                       static_cast<int>(record->type), record->fragment.size(),
+                                       read_protection_->sequence_number() - 1);
+                });
+                trace_.hex(record->fragment, "plaintext");
+                if (record->type == ContentType::change_cipher_spec)
+                    throw AlertError(AlertDescription::unexpected_message, "encrypted change_cipher_spec");
+            } else if (early_data_to_skip_) {
+                // §4.2.10, after a HelloRetryRequest: "skipping all records with an external
+                // content type of "application_data" (indicating that they are encrypted)".
+                if (record->type == ContentType::application_data) {
+                    if (record->fragment.size() > *early_data_to_skip_)
+                        throw AlertError(AlertDescription::unexpected_message, "more early data than we skip (§4.2.10)");
+                    *early_data_to_skip_ -= record->fragment.size();
+                    trace_.step(fmt::format("early data skipped: {} bytes sent before our HelloRetryRequest (§4.2.10)",
+                                            record->fragment.size()));
+                    continue;
+                }
+                early_data_to_skip_.reset();
             }
-            // ANCHOR_END: unprotect
+            // ANCHOR: zero_length
+            // §5.1: "Implementations MUST NOT send zero-length fragments of Handshake types"
+            // and an Alert record holds exactly one alert; receiving either empty is an
+            // unexpected_message (only application data may be empty).
+            if (record->fragment.empty() &&
+                (record->type == ContentType::handshake || record->type == ContentType::alert))
+                throw AlertError(AlertDescription::unexpected_message,
+                                 fmt::format("zero-length {} fragment (§5.1)", name(record->type)));
+            // ANCHOR_END: zero_length
             // ANCHOR: close_notify
             if (record->type == ContentType::alert) {
                 auto alert = Alert::decode(record->fragment);
@@ -54,42 +141,67 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
             // ANCHOR_END: close_notify
             co_return record;
         }
-        if (!pending_.empty()) co_await flush();  // chapter 09: never wait for an answer to bytes we hold
+        if (!pending_.empty() && !writing_) co_await flush();  // never wait for an answer to bytes we hold
         // ANCHOR: read_more
         // Read straight into the reader's buffer (no copy, and no 16 KiB array in this
         // coroutine's frame while it waits): the rest of the record under way and the
         // next header, or a few hundred bytes while no header has arrived.
         auto room = reader_.prepare(reader_.wanted());
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(room.data(), room.size()), use_tuple);
-        if (ec == asio::error::eof) {
+        auto n = co_await transport_.read_some(room);
+        if (n == 0) {
             // A stream that ends inside a record is an error, never a wait for more.
             if (reader_.buffered() > 0)
                 throw AlertError(AlertDescription::decode_error,
                                  fmt::format("stream ended inside a record ({} bytes of it received)", reader_.buffered()));
             co_return std::nullopt;
         }
-        if (ec) throw asio::system_error(ec);
         reader_.commit(n);
         // ANCHOR_END: read_more
     }
 }
 
-asio::awaitable<void> RecordLayer::write_raw(BytesView bytes) {
-    if (holding_) {
-        pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+// ANCHOR: write_queue
+// Asio allows one write in flight per socket, and two coroutines of one connection may
+// both write (the chapter 09 client's standard-input reader and its receive loop, say).
+// So bytes join a queue, and the one coroutine that finds no write under way writes the
+// queue until it is empty; the others wait until their bytes are out. Records are sealed
+// before they join the queue, so they go out in sequence-number order.
+asio::awaitable<void> RecordLayer::drain() {
+    if (!write_done_) write_done_.emplace(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+    if (writing_) {
+        co_await write_done_->async_wait(use_tuple);  // woken when the writer is done
+        if (write_error_) std::rethrow_exception(write_error_);
         co_return;
     }
-    co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+    writing_ = true;
+    try {
+        while (!pending_.empty()) {
+            auto bytes = std::move(pending_);
+            pending_.clear();
+            co_await transport_.write(bytes);
+        }
+    } catch (...) {
+        write_error_ = std::current_exception();
+    }
+    writing_ = false;
+    write_done_->expires_at(asio::steady_timer::time_point::max());  // wakes every waiter
+    if (write_error_) std::rethrow_exception(write_error_);
+}
+// ANCHOR_END: write_queue
+
+asio::awaitable<void> RecordLayer::write_raw(BytesView bytes) {
+    if (write_error_) std::rethrow_exception(write_error_);
+    pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+    if (holding_) co_return;
+    co_await drain();
 }
 
 void RecordLayer::hold_writes() { holding_ = true; }
 
 asio::awaitable<void> RecordLayer::flush() {
     holding_ = false;
-    if (pending_.empty()) co_return;
-    auto bytes = std::move(pending_);
-    pending_.clear();
-    co_await asio::async_write(socket_, asio::buffer(bytes), asio::use_awaitable);
+    if (pending_.empty() && !writing_) co_return;
+    co_await drain();
 }
 
 asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView data) {
@@ -117,12 +229,39 @@ asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView dat
     // ANCHOR_END: write_protected
 }
 
-void RecordLayer::protect_writes(AeadAlg aead, TrafficKeys keys) { write_protection_.emplace(aead, std::move(keys)); }
+// ANCHOR: install_by_side
+void RecordLayer::install(const SuiteInfo& suite, const ClientTrafficSecret& secret) {
+    if (role_ == Role::client)
+        install_write(suite, secret, "client");
+    else
+        install_read(suite, secret, "client");
+}
 
-void RecordLayer::protect_reads(AeadAlg aead, TrafficKeys keys) {
-    read_protection_.emplace(aead, std::move(keys));
+void RecordLayer::install(const SuiteInfo& suite, const ServerTrafficSecret& secret) {
+    if (role_ == Role::server)
+        install_write(suite, secret, "server");
+    else
+        install_read(suite, secret, "server");
+}
+
+// §7.3: [sender]_write_key and [sender]_write_iv from the sender's traffic secret.
+void RecordLayer::install_write(const SuiteInfo& suite, BytesView secret, std::string_view sender) {
+    auto keys = traffic_keys(suite, secret);
+    trace_.value(fmt::format("{}_write_key", sender), keys.key);
+    trace_.value(fmt::format("{}_write_iv", sender), keys.iv);
+    trace_.step(fmt::format("from now on we write records protected with the {} keys", sender));
+    write_protection_.emplace(suite.aead, std::move(keys));
+}
+
+void RecordLayer::install_read(const SuiteInfo& suite, BytesView secret, std::string_view sender) {
+    auto keys = traffic_keys(suite, secret);
+    trace_.value(fmt::format("{}_write_key", sender), keys.key);
+    trace_.value(fmt::format("{}_write_iv", sender), keys.iv);
+    trace_.step(fmt::format("from now on we read records protected with the {} keys", sender));
+    read_protection_.emplace(suite.aead, std::move(keys));
     reader_.set_max_length(max_encrypted_fragment_length);
 }
+// ANCHOR_END: install_by_side
 
 asio::awaitable<void> RecordLayer::write_change_cipher_spec() {
     auto record = encode_record(ContentType::change_cipher_spec, Bytes{0x01});
@@ -148,11 +287,11 @@ asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std:
     // Whatever is held goes out first, in the same write: the alert ends the flight.
     holding_ = false;
     pending_.insert(pending_.end(), record.begin(), record.end());
-    auto bytes = std::move(pending_);
-    pending_.clear();
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), use_tuple);
-    (void)ec;
-    (void)n;
+    try {
+        co_await drain();
+    } catch (const std::exception&) {
+        // The peer is gone; there is no one left to tell.
+    }
 }
 // ANCHOR_END: send_alert
 
@@ -174,9 +313,7 @@ asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) 
         to_send = AlertError(AlertDescription::internal_error, e.what());
     }
     if (to_send) co_await records.send_alert(to_send->description, to_send->what());
-    std::error_code ignored;
-    records.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    records.socket().close(ignored);
+    records.close();
     co_return false;
 }
 // ANCHOR_END: guarded

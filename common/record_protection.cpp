@@ -106,21 +106,29 @@ Bytes RecordProtection::seal(ContentType inner_type, BytesView content, std::siz
 
 // ANCHOR: open
 InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_record) {
+    // §5.2: "If the decryption fails, the receiver MUST terminate the connection with a
+    // "bad_record_mac" alert."
+    auto inner = try_open(header, encrypted_record);
+    if (!inner)
+        throw AlertError(AlertDescription::bad_record_mac,
+                         fmt::format("record {} does not authenticate under the {} key: it was changed, or "
+                                     "the keys or sequence numbers of the two sides disagree",
+                                     sequence_number_, aead_name(aead_)));
+    return std::move(*inner);
+}
+
+std::optional<InnerPlaintext> RecordProtection::try_open(BytesView header, BytesView encrypted_record) {
     // §5.2: "An endpoint that receives a record from its peer with TLSCiphertext.length
     // larger than 2^14 + 256 octets MUST terminate the connection with a "record_overflow" alert."
     if (encrypted_record.size() > max_ciphertext_length)
         throw AlertError(AlertDescription::record_overflow,
                          fmt::format("protected record is {} bytes; the limit is 2^14 + 256 = {}",
                                      encrypted_record.size(), max_ciphertext_length));
-    // §5.2: "If the decryption fails, the receiver MUST terminate the connection with a
-    // "bad_record_mac" alert."
-    const std::uint64_t seq = sequence_number_;
-    auto plaintext = cipher_.open(next_nonce(), header, encrypted_record);
-    if (!plaintext)
-        throw AlertError(AlertDescription::bad_record_mac,
-                         fmt::format("record {} does not authenticate under the {} key: it was changed, or "
-                                     "the keys or sequence numbers of the two sides disagree",
-                                     seq, aead_name(aead_)));
+    if (sequence_number_ == std::numeric_limits<std::uint64_t>::max())
+        throw std::overflow_error("record sequence number would wrap: a KeyUpdate was due long ago (§5.3, §5.5)");
+    auto plaintext = cipher_.open(per_record_nonce(keys_.iv, sequence_number_), header, encrypted_record);
+    if (!plaintext) return std::nullopt;
+    ++sequence_number_;  // §5.3: one step on for each record read
     // §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets."
     if (plaintext->size() > max_plaintext_length + 1)
         throw AlertError(AlertDescription::record_overflow,

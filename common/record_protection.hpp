@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace tls {
 
@@ -63,6 +64,9 @@ public:
     //   bad_record_mac      it does not authenticate
     //   unexpected_message  the inner plaintext is all zeros (no content type)
     InnerPlaintext open(BytesView header, BytesView encrypted_record);
+    // The same, but nullopt instead of bad_record_mac, and the sequence number stays where
+    // it was: trial decryption, for a server skipping early data it cannot read (§4.2.10).
+    std::optional<InnerPlaintext> try_open(BytesView header, BytesView encrypted_record);
 
     std::uint64_t sequence_number() const { return sequence_number_; }
     AeadAlg aead() const { return aead_; }

@@ -23,7 +23,7 @@ asio::awaitable<void> send_and_receive(tls::RecordLayer& records, const std::str
 asio::awaitable<int> run(const tls::ClientOptions& options, std::string message) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
-    tls::RecordLayer records(socket, trace);
+    tls::RecordLayer records(socket, trace, tls::Role::client);
     std::string reply;
     if (!co_await tls::guarded(records, send_and_receive(records, message, reply))) co_return 1;
     trace.result(fmt::format("received message: {}", reply));

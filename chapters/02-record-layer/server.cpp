@@ -20,7 +20,7 @@ asio::awaitable<void> echo_records(tls::RecordLayer& records) {
 // ANCHOR_END: echo
 
 asio::awaitable<void> serve_connection(tls::tcp::socket socket, tls::Trace& trace) {
-    tls::RecordLayer records(socket, trace);
+    tls::RecordLayer records(socket, trace, tls::Role::server);
     co_await tls::guarded(records, echo_records(records));
 }
 

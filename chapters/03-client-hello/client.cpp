@@ -64,7 +64,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 asio::awaitable<int> run(const Options& options) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::client);
     co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
 }
 

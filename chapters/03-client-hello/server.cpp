@@ -9,11 +9,32 @@ namespace {
 // ANCHOR: check_client_hello
 // The checks a TLS 1.3 server makes before it negotiates anything.
 void check_client_hello(const tls::ClientHello& hello) {
+    // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version
+    // or ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a
+    // "protocol_version" alert" — whatever supported_versions says. (Lower values are SSL 2.)
+    if (hello.legacy_version <= 0x0300)
+        throw tls::AlertError(tls::AlertDescription::protocol_version,
+                              fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
     // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
     // in it, the client is not offering TLS 1.3 and we offer nothing older.
     auto versions = hello.supported_versions();
     if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
         throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
+    // ANCHOR: mandatory_extensions
+    // §9.2: "If not containing a "pre_shared_key" extension, it MUST contain both a
+    // "signature_algorithms" extension and a "supported_groups" extension. If containing a
+    // "supported_groups" extension, it MUST also contain a "key_share" extension, and vice
+    // versa. [...] Servers receiving a ClientHello which does not conform to these
+    // requirements MUST abort the handshake with a "missing_extension" alert."
+    using tls::ExtensionType;
+    if (!hello.has_extension(ExtensionType::pre_shared_key) &&
+        (!hello.has_extension(ExtensionType::signature_algorithms) || !hello.has_extension(ExtensionType::supported_groups)))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "no pre_shared_key, so signature_algorithms and supported_groups are required (§9.2)");
+    if (hello.has_extension(ExtensionType::supported_groups) != hello.has_extension(ExtensionType::key_share))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "supported_groups and key_share must come together (§9.2)");
+    // ANCHOR_END: mandatory_extensions
     // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
     if (hello.legacy_compression_methods != tls::Bytes{0})
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
@@ -35,7 +56,7 @@ asio::awaitable<void> handshake(tls::Connection& conn) {
 // ANCHOR_END: handshake
 
 asio::awaitable<void> serve_connection(tls::tcp::socket socket, tls::Trace& trace) {
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::server);
     co_await tls::guarded(conn.records(), handshake(conn));
 }
 

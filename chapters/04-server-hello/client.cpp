@@ -61,13 +61,23 @@ tls::ClientHello build_client_hello(const Options& options, const KeyShares& sha
 void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& sent, const KeyShares& shares) {
     using tls::AlertDescription;
     using tls::AlertError;
-    // §4.1.4 / §4.2.8: a HelloRetryRequest asks for a share of another group we offered.
-    // We send a share for every group we offer, so no HelloRetryRequest can be valid.
-    if (hello.is_hello_retry_request())
-        throw AlertError(AlertDescription::illegal_parameter,
-                         fmt::format("received a HelloRetryRequest for {}, but we already sent a key share for every "
-                                     "group we offered (§4.2.8)",
-                                     hello.hrr_selected_group() ? name(*hello.hrr_selected_group()) : "no group"));
+    // Appendix D.5: a Hello with legacy_version 0x0300 (SSL 3.0) or lower is a protocol_version.
+    if (hello.legacy_version <= 0x0300)
+        throw AlertError(AlertDescription::protocol_version,
+                         fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
+    // §4.1.4: a HelloRetryRequest asks for a second ClientHello, with a key share for
+    // another group we offered (selected_group), a cookie to echo, or both. §4.2.8: a
+    // selected_group we did not offer, or one we already sent a share for, is an
+    // illegal_parameter — and we send a share for every group we offer. A HelloRetryRequest
+    // with only a cookie is legal, but answering it is chapter 10's step, not this one's.
+    if (hello.is_hello_retry_request()) {
+        if (auto group = hello.hrr_selected_group())
+            throw AlertError(AlertDescription::illegal_parameter,
+                             fmt::format("HelloRetryRequest for {}, but we already sent a key share for every group "
+                                         "we offered (§4.2.8)", name(*group)));
+        throw AlertError(AlertDescription::handshake_failure,
+                         "HelloRetryRequest with a cookie: this client does not send a second ClientHello (chapter 10 does)");
+    }
     // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
     auto version = hello.selected_version();
     if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
@@ -121,7 +131,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 asio::awaitable<int> run(const Options& options) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::client);
     co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
 }
 

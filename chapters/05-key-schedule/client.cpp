@@ -2,6 +2,7 @@
 // From the shared secret and the transcript hash of ClientHello and ServerHello the
 // client derives the same handshake traffic secrets, keys and IVs as the server.
 #include "connection.hpp"
+#include "handshake_steps.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
@@ -64,13 +65,23 @@ tls::ClientHello build_client_hello(const Options& options, const KeyShares& sha
 void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& sent, const KeyShares& shares) {
     using tls::AlertDescription;
     using tls::AlertError;
-    // §4.1.4 / §4.2.8: a HelloRetryRequest asks for a share of another group we offered.
-    // We send a share for every group we offer, so no HelloRetryRequest can be valid.
-    if (hello.is_hello_retry_request())
-        throw AlertError(AlertDescription::illegal_parameter,
-                         fmt::format("received a HelloRetryRequest for {}, but we already sent a key share for every "
-                                     "group we offered (§4.2.8)",
-                                     hello.hrr_selected_group() ? name(*hello.hrr_selected_group()) : "no group"));
+    // Appendix D.5: a Hello with legacy_version 0x0300 (SSL 3.0) or lower is a protocol_version.
+    if (hello.legacy_version <= 0x0300)
+        throw AlertError(AlertDescription::protocol_version,
+                         fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
+    // §4.1.4: a HelloRetryRequest asks for a second ClientHello, with a key share for
+    // another group we offered (selected_group), a cookie to echo, or both. §4.2.8: a
+    // selected_group we did not offer, or one we already sent a share for, is an
+    // illegal_parameter — and we send a share for every group we offer. A HelloRetryRequest
+    // with only a cookie is legal, but answering it is chapter 10's step, not this one's.
+    if (hello.is_hello_retry_request()) {
+        if (auto group = hello.hrr_selected_group())
+            throw AlertError(AlertDescription::illegal_parameter,
+                             fmt::format("HelloRetryRequest for {}, but we already sent a key share for every group "
+                                         "we offered (§4.2.8)", name(*group)));
+        throw AlertError(AlertDescription::handshake_failure,
+                         "HelloRetryRequest with a cookie: this client does not send a second ClientHello (chapter 10 does)");
+    }
     // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
     auto version = hello.selected_version();
     if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
@@ -98,43 +109,20 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
 }
 // ANCHOR_END: check_server_hello
 
-// ANCHOR: establish_handshake_keys
-// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
-struct HandshakeKeys {
-    tls::HandshakeSecret handshake_secret;
-    tls::Secret client_handshake_traffic_secret;
-    tls::Secret server_handshake_traffic_secret;
-    tls::TrafficKeys client_keys;  // protects what we send
-    tls::TrafficKeys server_keys;  // protects what the server sends
-};
-
-HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
-                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                       tls::BytesView client_random) {
-    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
-    tls::EarlySecret early(suite.hash);
-    trace.value("early_secret", early.secret());
-    auto handshake_secret = early.mix_shared_secret(shared_secret);
-    trace.value("handshake_secret", handshake_secret.secret());
-    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
-    auto hello_hash = transcript.current();
-    trace.value("transcript_hash", hello_hash);
-    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
-    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
-    trace.value("client_handshake_traffic_secret", c_hs);
-    trace.value("server_handshake_traffic_secret", s_hs);
-    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
-    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
-    // §7.3: each direction's write key and IV.
-    auto client_keys = tls::traffic_keys(suite, c_hs);
-    auto server_keys = tls::traffic_keys(suite, s_hs);
+// ANCHOR: show_traffic_keys
+// §7.3: each direction's write key and IV, from that side's traffic secret:
+//   [sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
+//   [sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
+// Chapter 06 hands the secrets to the record layer, which derives these itself.
+void show_traffic_keys(tls::Trace& trace, const tls::SuiteInfo& suite, const tls::HandshakeKeys& keys) {
+    auto client_keys = tls::traffic_keys(suite, keys.client_handshake_traffic_secret);
+    auto server_keys = tls::traffic_keys(suite, keys.server_handshake_traffic_secret);
     trace.value("client_handshake key", client_keys.key);
     trace.value("client_handshake iv", client_keys.iv);
     trace.value("server_handshake key", server_keys.key);
     trace.value("server_handshake iv", server_keys.iv);
-    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
 }
-// ANCHOR_END: establish_handshake_keys
+// ANCHOR_END: show_traffic_keys
 
 // ANCHOR: handshake
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
@@ -157,8 +145,11 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     // §7.4: the same secret the server computed, from our private key and its public one.
     auto shared = tls::shared_secret(server_share.group, find_share(shares, server_share.group)->private_key, server_share.key_exchange);
     conn.trace().value("shared_secret", shared);
-    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, tls::KeyLog(options.keylog),
-                                         client_hello.random);
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, tls::KeyLog(options.keylog),
+                                              client_hello.random);
+    show_traffic_keys(conn.trace(), suite, keys);
     conn.trace().value("master_secret", keys.handshake_secret.derive_master_secret().secret());
     conn.trace().result(fmt::format("handshake keys derived: {} with {}", name(server_hello.cipher_suite), name(server_share.group)));
 
@@ -170,7 +161,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 asio::awaitable<int> run(const Options& options) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::client);
     co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
 }
 

@@ -3,6 +3,7 @@
 // Early Secret -> Handshake Secret -> the two handshake traffic secrets and their
 // keys and IVs -> Master Secret. --keylog writes the secrets for Wireshark.
 #include "connection.hpp"
+#include "handshake_steps.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
@@ -25,11 +26,32 @@ constexpr tls::CipherSuite our_cipher_suites[] = {tls::CipherSuite::TLS_AES_128_
                                                   tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
 
 void check_client_hello(const tls::ClientHello& hello) {
+    // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version
+    // or ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a
+    // "protocol_version" alert" — whatever supported_versions says. (Lower values are SSL 2.)
+    if (hello.legacy_version <= 0x0300)
+        throw tls::AlertError(tls::AlertDescription::protocol_version,
+                              fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
     // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
     // in it, the client is not offering TLS 1.3 and we offer nothing older.
     auto versions = hello.supported_versions();
     if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
         throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
+    // ANCHOR: mandatory_extensions
+    // §9.2: "If not containing a "pre_shared_key" extension, it MUST contain both a
+    // "signature_algorithms" extension and a "supported_groups" extension. If containing a
+    // "supported_groups" extension, it MUST also contain a "key_share" extension, and vice
+    // versa. [...] Servers receiving a ClientHello which does not conform to these
+    // requirements MUST abort the handshake with a "missing_extension" alert."
+    using tls::ExtensionType;
+    if (!hello.has_extension(ExtensionType::pre_shared_key) &&
+        (!hello.has_extension(ExtensionType::signature_algorithms) || !hello.has_extension(ExtensionType::supported_groups)))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "no pre_shared_key, so signature_algorithms and supported_groups are required (§9.2)");
+    if (hello.has_extension(ExtensionType::supported_groups) != hello.has_extension(ExtensionType::key_share))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "supported_groups and key_share must come together (§9.2)");
+    // ANCHOR_END: mandatory_extensions
     // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
     if (hello.legacy_compression_methods != tls::Bytes{0})
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
@@ -79,43 +101,20 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
 }
 // ANCHOR_END: send_server_hello
 
-// ANCHOR: establish_handshake_keys
-// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
-struct HandshakeKeys {
-    tls::HandshakeSecret handshake_secret;
-    tls::Secret client_handshake_traffic_secret;
-    tls::Secret server_handshake_traffic_secret;
-    tls::TrafficKeys client_keys;  // protects what the client sends
-    tls::TrafficKeys server_keys;  // protects what we send
-};
-
-HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
-                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                       tls::BytesView client_random) {
-    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
-    tls::EarlySecret early(suite.hash);
-    trace.value("early_secret", early.secret());
-    auto handshake_secret = early.mix_shared_secret(shared_secret);
-    trace.value("handshake_secret", handshake_secret.secret());
-    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
-    auto hello_hash = transcript.current();
-    trace.value("transcript_hash", hello_hash);
-    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
-    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
-    trace.value("client_handshake_traffic_secret", c_hs);
-    trace.value("server_handshake_traffic_secret", s_hs);
-    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
-    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
-    // §7.3: each direction's write key and IV.
-    auto client_keys = tls::traffic_keys(suite, c_hs);
-    auto server_keys = tls::traffic_keys(suite, s_hs);
+// ANCHOR: show_traffic_keys
+// §7.3: each direction's write key and IV, from that side's traffic secret:
+//   [sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
+//   [sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
+// Chapter 06 hands the secrets to the record layer, which derives these itself.
+void show_traffic_keys(tls::Trace& trace, const tls::SuiteInfo& suite, const tls::HandshakeKeys& keys) {
+    auto client_keys = tls::traffic_keys(suite, keys.client_handshake_traffic_secret);
+    auto server_keys = tls::traffic_keys(suite, keys.server_handshake_traffic_secret);
     trace.value("client_handshake key", client_keys.key);
     trace.value("client_handshake iv", client_keys.iv);
     trace.value("server_handshake key", server_keys.key);
     trace.value("server_handshake iv", server_keys.iv);
-    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
 }
-// ANCHOR_END: establish_handshake_keys
+// ANCHOR_END: show_traffic_keys
 
 // ANCHOR: handshake
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
@@ -135,8 +134,11 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
     transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
-    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, tls::KeyLog(options.keylog),
-                                         client_hello.random);
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, tls::KeyLog(options.keylog),
+                                              client_hello.random);
+    show_traffic_keys(conn.trace(), suite, keys);
     // §7.1: the Master Secret follows from the Handshake Secret alone.
     conn.trace().value("master_secret", keys.handshake_secret.derive_master_secret().secret());
 
@@ -146,7 +148,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 // ANCHOR_END: handshake
 
 asio::awaitable<void> serve_connection(const Options& options, tls::tcp::socket socket, tls::Trace& trace) {
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::server);
     co_await tls::guarded(conn.records(), handshake(conn, options));
 }
 

@@ -2,6 +2,7 @@
 // The client installs the handshake keys and decrypts the server's
 // EncryptedExtensions, the first protected message of the handshake.
 #include "connection.hpp"
+#include "handshake_steps.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
@@ -64,13 +65,23 @@ tls::ClientHello build_client_hello(const Options& options, const KeyShares& sha
 void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& sent, const KeyShares& shares) {
     using tls::AlertDescription;
     using tls::AlertError;
-    // §4.1.4 / §4.2.8: a HelloRetryRequest asks for a share of another group we offered.
-    // We send a share for every group we offer, so no HelloRetryRequest can be valid.
-    if (hello.is_hello_retry_request())
-        throw AlertError(AlertDescription::illegal_parameter,
-                         fmt::format("received a HelloRetryRequest for {}, but we already sent a key share for every "
-                                     "group we offered (§4.2.8)",
-                                     hello.hrr_selected_group() ? name(*hello.hrr_selected_group()) : "no group"));
+    // Appendix D.5: a Hello with legacy_version 0x0300 (SSL 3.0) or lower is a protocol_version.
+    if (hello.legacy_version <= 0x0300)
+        throw AlertError(AlertDescription::protocol_version,
+                         fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
+    // §4.1.4: a HelloRetryRequest asks for a second ClientHello, with a key share for
+    // another group we offered (selected_group), a cookie to echo, or both. §4.2.8: a
+    // selected_group we did not offer, or one we already sent a share for, is an
+    // illegal_parameter — and we send a share for every group we offer. A HelloRetryRequest
+    // with only a cookie is legal, but answering it is chapter 10's step, not this one's.
+    if (hello.is_hello_retry_request()) {
+        if (auto group = hello.hrr_selected_group())
+            throw AlertError(AlertDescription::illegal_parameter,
+                             fmt::format("HelloRetryRequest for {}, but we already sent a key share for every group "
+                                         "we offered (§4.2.8)", name(*group)));
+        throw AlertError(AlertDescription::handshake_failure,
+                         "HelloRetryRequest with a cookie: this client does not send a second ClientHello (chapter 10 does)");
+    }
     // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
     auto version = hello.selected_version();
     if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
@@ -98,44 +109,6 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
 }
 // ANCHOR_END: check_server_hello
 
-// ANCHOR: establish_handshake_keys
-// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
-struct HandshakeKeys {
-    tls::HandshakeSecret handshake_secret;
-    tls::Secret client_handshake_traffic_secret;
-    tls::Secret server_handshake_traffic_secret;
-    tls::TrafficKeys client_keys;  // protects what we send
-    tls::TrafficKeys server_keys;  // protects what the server sends
-};
-
-HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
-                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                       tls::BytesView client_random) {
-    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
-    tls::EarlySecret early(suite.hash);
-    trace.value("early_secret", early.secret());
-    auto handshake_secret = early.mix_shared_secret(shared_secret);
-    trace.value("handshake_secret", handshake_secret.secret());
-    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
-    auto hello_hash = transcript.current();
-    trace.value("transcript_hash", hello_hash);
-    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
-    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
-    trace.value("client_handshake_traffic_secret", c_hs);
-    trace.value("server_handshake_traffic_secret", s_hs);
-    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
-    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
-    // §7.3: each direction's write key and IV.
-    auto client_keys = tls::traffic_keys(suite, c_hs);
-    auto server_keys = tls::traffic_keys(suite, s_hs);
-    trace.value("client_handshake key", client_keys.key);
-    trace.value("client_handshake iv", client_keys.iv);
-    trace.value("server_handshake key", server_keys.key);
-    trace.value("server_handshake iv", server_keys.iv);
-    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
-}
-// ANCHOR_END: establish_handshake_keys
-
 // ANCHOR: handshake
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     KeyShares shares;
@@ -157,16 +130,17 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     // §7.4: the same secret the server computed, from our private key and its public one.
     auto shared = tls::shared_secret(server_share.group, find_share(shares, server_share.group)->private_key, server_share.key_exchange);
     conn.trace().value("shared_secret", shared);
-    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, tls::KeyLog(options.keylog),
-                                         client_hello.random);
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, tls::KeyLog(options.keylog),
+                                              client_hello.random);
 
     // ANCHOR: protect
     // Appendix D.4: the server may send one change_cipher_spec; we drop it.
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
-    conn.check_no_partial_message();
-    conn.records().protect_reads(suite.aead, std::move(keys.server_keys));
-    conn.records().protect_writes(suite.aead, std::move(keys.client_keys));
+    conn.install(suite, keys.server_handshake_traffic_secret);  // what the server sends
+    conn.install(suite, keys.client_handshake_traffic_secret);  // what we send
     // ANCHOR_END: protect
 
     // §4.3.1: the first message we can only read with the handshake keys.
@@ -183,7 +157,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 asio::awaitable<int> run(const Options& options) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::client);
     co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
 }
 

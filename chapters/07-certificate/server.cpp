@@ -3,6 +3,7 @@
 // transcript so far with the certificate's private key, using a signature scheme
 // the client offered.
 #include "connection.hpp"
+#include "handshake_steps.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
@@ -35,11 +36,32 @@ constexpr tls::CipherSuite our_cipher_suites[] = {tls::CipherSuite::TLS_AES_128_
                                                   tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
 
 void check_client_hello(const tls::ClientHello& hello) {
+    // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version
+    // or ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a
+    // "protocol_version" alert" — whatever supported_versions says. (Lower values are SSL 2.)
+    if (hello.legacy_version <= 0x0300)
+        throw tls::AlertError(tls::AlertDescription::protocol_version,
+                              fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
     // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
     // in it, the client is not offering TLS 1.3 and we offer nothing older.
     auto versions = hello.supported_versions();
     if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
         throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
+    // ANCHOR: mandatory_extensions
+    // §9.2: "If not containing a "pre_shared_key" extension, it MUST contain both a
+    // "signature_algorithms" extension and a "supported_groups" extension. If containing a
+    // "supported_groups" extension, it MUST also contain a "key_share" extension, and vice
+    // versa. [...] Servers receiving a ClientHello which does not conform to these
+    // requirements MUST abort the handshake with a "missing_extension" alert."
+    using tls::ExtensionType;
+    if (!hello.has_extension(ExtensionType::pre_shared_key) &&
+        (!hello.has_extension(ExtensionType::signature_algorithms) || !hello.has_extension(ExtensionType::supported_groups)))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "no pre_shared_key, so signature_algorithms and supported_groups are required (§9.2)");
+    if (hello.has_extension(ExtensionType::supported_groups) != hello.has_extension(ExtensionType::key_share))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "supported_groups and key_share must come together (§9.2)");
+    // ANCHOR_END: mandatory_extensions
     // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
     if (hello.legacy_compression_methods != tls::Bytes{0})
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
@@ -105,44 +127,6 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
 }
 // ANCHOR_END: send_server_hello
 
-// ANCHOR: establish_handshake_keys
-// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
-struct HandshakeKeys {
-    tls::HandshakeSecret handshake_secret;
-    tls::Secret client_handshake_traffic_secret;
-    tls::Secret server_handshake_traffic_secret;
-    tls::TrafficKeys client_keys;  // protects what the client sends
-    tls::TrafficKeys server_keys;  // protects what we send
-};
-
-HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
-                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                       tls::BytesView client_random) {
-    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
-    tls::EarlySecret early(suite.hash);
-    trace.value("early_secret", early.secret());
-    auto handshake_secret = early.mix_shared_secret(shared_secret);
-    trace.value("handshake_secret", handshake_secret.secret());
-    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
-    auto hello_hash = transcript.current();
-    trace.value("transcript_hash", hello_hash);
-    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
-    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
-    trace.value("client_handshake_traffic_secret", c_hs);
-    trace.value("server_handshake_traffic_secret", s_hs);
-    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
-    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
-    // §7.3: each direction's write key and IV.
-    auto client_keys = tls::traffic_keys(suite, c_hs);
-    auto server_keys = tls::traffic_keys(suite, s_hs);
-    trace.value("client_handshake key", client_keys.key);
-    trace.value("client_handshake iv", client_keys.iv);
-    trace.value("server_handshake key", server_keys.key);
-    trace.value("server_handshake iv", server_keys.iv);
-    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
-}
-// ANCHOR_END: establish_handshake_keys
-
 // ANCHOR: send_certificate
 // §4.4.2: the chain, leaf first, each certificate as a CertificateEntry.
 asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Credentials& credentials) {
@@ -185,8 +169,10 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
     transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
-    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, tls::KeyLog(options.keylog),
-                                         client_hello.random);
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, tls::KeyLog(options.keylog),
+                                              client_hello.random);
 
     // ANCHOR: protect
     // Appendix D.4: a dummy change_cipher_spec right after ServerHello makes the
@@ -194,13 +180,13 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     co_await conn.records().write_change_cipher_spec();
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
-    conn.check_no_partial_message();
-    conn.records().protect_writes(suite.aead, std::move(keys.server_keys));
-    conn.records().protect_reads(suite.aead, std::move(keys.client_keys));
+    conn.install(suite, keys.server_handshake_traffic_secret);  // what we send
+    conn.install(suite, keys.client_handshake_traffic_secret);  // what the client sends
     // ANCHOR_END: protect
 
     // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
-    transcript.update(co_await conn.write(tls::EncryptedExtensions{}));
+    tls::EncryptedExtensions encrypted_extensions;  // nothing to add yet
+    transcript.update(co_await conn.write(encrypted_extensions));
 
     transcript.update(co_await send_certificate(conn, credentials));
     transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript));
@@ -212,7 +198,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
 
 asio::awaitable<void> serve_connection(const Options& options, const Credentials& credentials, tls::tcp::socket socket,
                                        tls::Trace& trace) {
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::server);
     co_await tls::guarded(conn.records(), handshake(conn, options, credentials));
 }
 

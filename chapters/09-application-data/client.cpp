@@ -4,6 +4,7 @@
 // input go to the server, what the server sends goes to standard output, and the
 // trace goes to standard error.
 #include "connection.hpp"
+#include "handshake_steps.hpp"
 #include "console.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
@@ -72,13 +73,23 @@ tls::ClientHello build_client_hello(const Options& options, const KeyShares& sha
 void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& sent, const KeyShares& shares) {
     using tls::AlertDescription;
     using tls::AlertError;
-    // §4.1.4 / §4.2.8: a HelloRetryRequest asks for a share of another group we offered.
-    // We send a share for every group we offer, so no HelloRetryRequest can be valid.
-    if (hello.is_hello_retry_request())
-        throw AlertError(AlertDescription::illegal_parameter,
-                         fmt::format("received a HelloRetryRequest for {}, but we already sent a key share for every "
-                                     "group we offered (§4.2.8)",
-                                     hello.hrr_selected_group() ? name(*hello.hrr_selected_group()) : "no group"));
+    // Appendix D.5: a Hello with legacy_version 0x0300 (SSL 3.0) or lower is a protocol_version.
+    if (hello.legacy_version <= 0x0300)
+        throw AlertError(AlertDescription::protocol_version,
+                         fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
+    // §4.1.4: a HelloRetryRequest asks for a second ClientHello, with a key share for
+    // another group we offered (selected_group), a cookie to echo, or both. §4.2.8: a
+    // selected_group we did not offer, or one we already sent a share for, is an
+    // illegal_parameter — and we send a share for every group we offer. A HelloRetryRequest
+    // with only a cookie is legal, but answering it is chapter 10's step, not this one's.
+    if (hello.is_hello_retry_request()) {
+        if (auto group = hello.hrr_selected_group())
+            throw AlertError(AlertDescription::illegal_parameter,
+                             fmt::format("HelloRetryRequest for {}, but we already sent a key share for every group "
+                                         "we offered (§4.2.8)", name(*group)));
+        throw AlertError(AlertDescription::handshake_failure,
+                         "HelloRetryRequest with a cookie: this client does not send a second ClientHello (chapter 10 does)");
+    }
     // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
     auto version = hello.selected_version();
     if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
@@ -105,44 +116,6 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
         throw AlertError(AlertDescription::illegal_parameter, "key_share for a group we sent no share for: " + name(share->group));
 }
 // ANCHOR_END: check_server_hello
-
-// ANCHOR: establish_handshake_keys
-// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
-struct HandshakeKeys {
-    tls::HandshakeSecret handshake_secret;
-    tls::Secret client_handshake_traffic_secret;
-    tls::Secret server_handshake_traffic_secret;
-    tls::TrafficKeys client_keys;  // protects what we send
-    tls::TrafficKeys server_keys;  // protects what the server sends
-};
-
-HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
-                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                       tls::BytesView client_random) {
-    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
-    tls::EarlySecret early(suite.hash);
-    trace.value("early_secret", early.secret());
-    auto handshake_secret = early.mix_shared_secret(shared_secret);
-    trace.value("handshake_secret", handshake_secret.secret());
-    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
-    auto hello_hash = transcript.current();
-    trace.value("transcript_hash", hello_hash);
-    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
-    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
-    trace.value("client_handshake_traffic_secret", c_hs);
-    trace.value("server_handshake_traffic_secret", s_hs);
-    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
-    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
-    // §7.3: each direction's write key and IV.
-    auto client_keys = tls::traffic_keys(suite, c_hs);
-    auto server_keys = tls::traffic_keys(suite, s_hs);
-    trace.value("client_handshake key", client_keys.key);
-    trace.value("client_handshake iv", client_keys.iv);
-    trace.value("server_handshake key", server_keys.key);
-    trace.value("server_handshake iv", server_keys.iv);
-    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
-}
-// ANCHOR_END: establish_handshake_keys
 
 // ANCHOR: read_certificate
 // §4.4.2 and §4.4.2.4: the server's chain, validated against our trust anchors.
@@ -180,58 +153,6 @@ asio::awaitable<void> read_certificate_verify(tls::Connection& conn, tls::BytesV
     transcript.update(raw);
 }
 // ANCHOR_END: read_certificate_verify
-
-// ANCHOR: send_finished
-// §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(ClientHello ... CertificateVerify)).
-asio::awaitable<tls::Bytes> send_finished(tls::Connection& conn, const tls::SuiteInfo& suite, tls::BytesView base_key,
-                                          const tls::TranscriptHash& transcript) {
-    tls::Finished finished{tls::finished_verify_data(suite.hash, base_key, transcript.current())};
-    co_return co_await conn.write(finished);
-}
-// ANCHOR_END: send_finished
-
-// ANCHOR: read_finished
-// §4.4.4: the peer's verify_data must equal ours, compared in constant time;
-// "Recipients of Finished messages MUST verify that the contents are correct and
-// if incorrect MUST terminate the connection with a "decrypt_error" alert."
-asio::awaitable<void> read_finished(tls::Connection& conn, const tls::SuiteInfo& suite, tls::BytesView base_key,
-                                    tls::TranscriptHash& transcript) {
-    auto expected = tls::finished_verify_data(suite.hash, base_key, transcript.current());
-    auto [finished, raw] = co_await conn.read<tls::Finished>(tls::hash_length(suite.hash));
-    if (!tls::constant_time_equal(finished.verify_data, expected))
-        throw tls::AlertError(tls::AlertDescription::decrypt_error, "the peer's Finished does not match the transcript");
-    conn.trace().value("Finished", "verify_data matches the transcript");
-    transcript.update(raw);
-}
-// ANCHOR_END: read_finished
-
-// ANCHOR: establish_application_keys
-// §7.1: the application traffic secrets and the exporter secret, from the Master
-// Secret and Transcript-Hash(ClientHello ... server Finished).
-struct ApplicationKeys {
-    tls::TrafficKeys client_keys;
-    tls::TrafficKeys server_keys;
-};
-
-ApplicationKeys establish_application_keys(tls::Trace& trace, const tls::SuiteInfo& suite,
-                                           const tls::HandshakeSecret& handshake_secret,
-                                           const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                           tls::BytesView client_random) {
-    auto master = handshake_secret.derive_master_secret();
-    trace.value("master_secret", master.secret());
-    auto hash = transcript.current();
-    auto c_ap = master.client_application_traffic_secret_0(hash);
-    auto s_ap = master.server_application_traffic_secret_0(hash);
-    auto exporter = master.exporter_master_secret(hash);
-    trace.value("client_application_traffic_secret_0", c_ap);
-    trace.value("server_application_traffic_secret_0", s_ap);
-    trace.value("exporter_master_secret", exporter);
-    keylog.write("CLIENT_TRAFFIC_SECRET_0", client_random, c_ap);
-    keylog.write("SERVER_TRAFFIC_SECRET_0", client_random, s_ap);
-    keylog.write("EXPORTER_SECRET", client_random, exporter);
-    return {tls::traffic_keys(suite, c_ap), tls::traffic_keys(suite, s_ap)};
-}
-// ANCHOR_END: establish_application_keys
 
 // ANCHOR: post_handshake
 // §4.6: after the handshake the server may still send handshake messages. We decode
@@ -337,15 +258,16 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     auto shared = tls::shared_secret(server_share.group, find_share(shares, server_share.group)->private_key, server_share.key_exchange);
     conn.trace().value("shared_secret", shared);
     tls::KeyLog keylog(options.keylog);
-    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, keylog, client_hello.random);
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, keylog, client_hello.random);
 
     // ANCHOR: protect
     // Appendix D.4: the server may send one change_cipher_spec; we drop it.
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
-    conn.check_no_partial_message();
-    conn.records().protect_reads(suite.aead, std::move(keys.server_keys));
-    conn.records().protect_writes(suite.aead, std::move(keys.client_keys));
+    conn.install(suite, keys.server_handshake_traffic_secret);  // what the server sends
+    conn.install(suite, keys.client_handshake_traffic_secret);  // what we send
     // ANCHOR_END: protect
 
     // §4.3.1: the first message we can only read with the handshake keys.
@@ -354,21 +276,20 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 
     auto leaf = co_await read_certificate(conn, options, transcript);
     co_await read_certificate_verify(conn, leaf, transcript);
-    co_await read_finished(conn, suite, keys.server_handshake_traffic_secret, transcript);
+    co_await tls::read_finished(conn, keys.server_handshake_traffic_secret, transcript);
 
     // ANCHOR: switch_to_application_keys
     // §7.1: application secrets from the transcript through the server's Finished;
     // our own Finished still goes out under the handshake keys.
-    auto app_keys = establish_application_keys(conn.trace(), suite, keys.handshake_secret, transcript, keylog,
-                                               client_hello.random);
-    conn.check_no_partial_message();
-    conn.records().protect_reads(suite.aead, std::move(app_keys.server_keys));
+    auto app_keys = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, keylog,
+                                                    client_hello.random);
+    conn.install(suite, app_keys.server_application_traffic_secret_0);
     conn.records().allow_compatibility_ccs(false);  // Appendix D.4: only before the peer's Finished
     // Appendix D.4: our own dummy change_cipher_spec, before our first encrypted record would
     // have gone out in compatibility mode. (We sent nothing encrypted before Finished.)
     co_await conn.records().write_change_cipher_spec();
-    transcript.update(co_await send_finished(conn, suite, keys.client_handshake_traffic_secret, transcript));
-    conn.records().protect_writes(suite.aead, std::move(app_keys.client_keys));
+    transcript.update(co_await tls::send_finished(conn, keys.client_handshake_traffic_secret, transcript));
+    conn.install(suite, app_keys.client_application_traffic_secret_0);
     // ANCHOR_END: switch_to_application_keys
     conn.trace().result(fmt::format("handshake complete with {}: {}, {}", options.server_name,
                                     name(server_hello.cipher_suite), name(server_share.group)));
@@ -379,7 +300,7 @@ asio::awaitable<int> run(const Options& options) {
     // Without --message, standard output carries the server's data: the trace moves to stderr.
     tls::Trace trace(options.trace, options.message ? stdout : stderr);
     auto socket = co_await tls::connect(options.host, options.port, trace);
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::client);
     if (!co_await tls::guarded(conn.records(), handshake(conn, options))) co_return 1;
     if (options.message) co_return co_await tls::guarded(conn.records(), exchange_message(conn, *options.message)) ? 0 : 1;
     co_return co_await tls::guarded(conn.records(), interactive(conn)) ? 0 : 1;

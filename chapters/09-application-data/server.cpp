@@ -3,6 +3,7 @@
 // the application traffic keys, answers close_notify with close_notify, serves many
 // connections at once, and drops a peer that stalls mid-handshake.
 #include "connection.hpp"
+#include "handshake_steps.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
@@ -36,11 +37,32 @@ constexpr tls::CipherSuite our_cipher_suites[] = {tls::CipherSuite::TLS_AES_128_
                                                   tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
 
 void check_client_hello(const tls::ClientHello& hello) {
+    // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version
+    // or ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a
+    // "protocol_version" alert" — whatever supported_versions says. (Lower values are SSL 2.)
+    if (hello.legacy_version <= 0x0300)
+        throw tls::AlertError(tls::AlertDescription::protocol_version,
+                              fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
     // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
     // in it, the client is not offering TLS 1.3 and we offer nothing older.
     auto versions = hello.supported_versions();
     if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
         throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
+    // ANCHOR: mandatory_extensions
+    // §9.2: "If not containing a "pre_shared_key" extension, it MUST contain both a
+    // "signature_algorithms" extension and a "supported_groups" extension. If containing a
+    // "supported_groups" extension, it MUST also contain a "key_share" extension, and vice
+    // versa. [...] Servers receiving a ClientHello which does not conform to these
+    // requirements MUST abort the handshake with a "missing_extension" alert."
+    using tls::ExtensionType;
+    if (!hello.has_extension(ExtensionType::pre_shared_key) &&
+        (!hello.has_extension(ExtensionType::signature_algorithms) || !hello.has_extension(ExtensionType::supported_groups)))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "no pre_shared_key, so signature_algorithms and supported_groups are required (§9.2)");
+    if (hello.has_extension(ExtensionType::supported_groups) != hello.has_extension(ExtensionType::key_share))
+        throw tls::AlertError(tls::AlertDescription::missing_extension,
+                              "supported_groups and key_share must come together (§9.2)");
+    // ANCHOR_END: mandatory_extensions
     // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
     if (hello.legacy_compression_methods != tls::Bytes{0})
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
@@ -106,44 +128,6 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
 }
 // ANCHOR_END: send_server_hello
 
-// ANCHOR: establish_handshake_keys
-// The handshake traffic secrets of §7.1 and what §7.3 derives from them.
-struct HandshakeKeys {
-    tls::HandshakeSecret handshake_secret;
-    tls::Secret client_handshake_traffic_secret;
-    tls::Secret server_handshake_traffic_secret;
-    tls::TrafficKeys client_keys;  // protects what the client sends
-    tls::TrafficKeys server_keys;  // protects what we send
-};
-
-HandshakeKeys establish_handshake_keys(tls::Trace& trace, const tls::SuiteInfo& suite, tls::BytesView shared_secret,
-                                       const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                       tls::BytesView client_random) {
-    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
-    tls::EarlySecret early(suite.hash);
-    trace.value("early_secret", early.secret());
-    auto handshake_secret = early.mix_shared_secret(shared_secret);
-    trace.value("handshake_secret", handshake_secret.secret());
-    // Transcript-Hash(ClientHello...ServerHello), §4.4.1.
-    auto hello_hash = transcript.current();
-    trace.value("transcript_hash", hello_hash);
-    auto c_hs = handshake_secret.client_handshake_traffic_secret(hello_hash);
-    auto s_hs = handshake_secret.server_handshake_traffic_secret(hello_hash);
-    trace.value("client_handshake_traffic_secret", c_hs);
-    trace.value("server_handshake_traffic_secret", s_hs);
-    keylog.write("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, c_hs);
-    keylog.write("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, s_hs);
-    // §7.3: each direction's write key and IV.
-    auto client_keys = tls::traffic_keys(suite, c_hs);
-    auto server_keys = tls::traffic_keys(suite, s_hs);
-    trace.value("client_handshake key", client_keys.key);
-    trace.value("client_handshake iv", client_keys.iv);
-    trace.value("server_handshake key", server_keys.key);
-    trace.value("server_handshake iv", server_keys.iv);
-    return {std::move(handshake_secret), std::move(c_hs), std::move(s_hs), std::move(client_keys), std::move(server_keys)};
-}
-// ANCHOR_END: establish_handshake_keys
-
 // ANCHOR: send_certificate
 // §4.4.2: the chain, leaf first, each certificate as a CertificateEntry.
 asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Credentials& credentials) {
@@ -166,58 +150,6 @@ asio::awaitable<tls::Bytes> send_certificate_verify(tls::Connection& conn, const
     co_return co_await conn.write(verify);
 }
 // ANCHOR_END: send_certificate_verify
-
-// ANCHOR: send_finished
-// §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(ClientHello ... CertificateVerify)).
-asio::awaitable<tls::Bytes> send_finished(tls::Connection& conn, const tls::SuiteInfo& suite, tls::BytesView base_key,
-                                          const tls::TranscriptHash& transcript) {
-    tls::Finished finished{tls::finished_verify_data(suite.hash, base_key, transcript.current())};
-    co_return co_await conn.write(finished);
-}
-// ANCHOR_END: send_finished
-
-// ANCHOR: read_finished
-// §4.4.4: the peer's verify_data must equal ours, compared in constant time;
-// "Recipients of Finished messages MUST verify that the contents are correct and
-// if incorrect MUST terminate the connection with a "decrypt_error" alert."
-asio::awaitable<void> read_finished(tls::Connection& conn, const tls::SuiteInfo& suite, tls::BytesView base_key,
-                                    tls::TranscriptHash& transcript) {
-    auto expected = tls::finished_verify_data(suite.hash, base_key, transcript.current());
-    auto [finished, raw] = co_await conn.read<tls::Finished>(tls::hash_length(suite.hash));
-    if (!tls::constant_time_equal(finished.verify_data, expected))
-        throw tls::AlertError(tls::AlertDescription::decrypt_error, "the peer's Finished does not match the transcript");
-    conn.trace().value("Finished", "verify_data matches the transcript");
-    transcript.update(raw);
-}
-// ANCHOR_END: read_finished
-
-// ANCHOR: establish_application_keys
-// §7.1: the application traffic secrets and the exporter secret, from the Master
-// Secret and Transcript-Hash(ClientHello ... server Finished).
-struct ApplicationKeys {
-    tls::TrafficKeys client_keys;
-    tls::TrafficKeys server_keys;
-};
-
-ApplicationKeys establish_application_keys(tls::Trace& trace, const tls::SuiteInfo& suite,
-                                           const tls::HandshakeSecret& handshake_secret,
-                                           const tls::TranscriptHash& transcript, const tls::KeyLog& keylog,
-                                           tls::BytesView client_random) {
-    auto master = handshake_secret.derive_master_secret();
-    trace.value("master_secret", master.secret());
-    auto hash = transcript.current();
-    auto c_ap = master.client_application_traffic_secret_0(hash);
-    auto s_ap = master.server_application_traffic_secret_0(hash);
-    auto exporter = master.exporter_master_secret(hash);
-    trace.value("client_application_traffic_secret_0", c_ap);
-    trace.value("server_application_traffic_secret_0", s_ap);
-    trace.value("exporter_master_secret", exporter);
-    keylog.write("CLIENT_TRAFFIC_SECRET_0", client_random, c_ap);
-    keylog.write("SERVER_TRAFFIC_SECRET_0", client_random, s_ap);
-    keylog.write("EXPORTER_SECRET", client_random, exporter);
-    return {tls::traffic_keys(suite, c_ap), tls::traffic_keys(suite, s_ap)};
-}
-// ANCHOR_END: establish_application_keys
 
 // ANCHOR: echo
 // §5: application data, protected with the application traffic keys, until the
@@ -247,6 +179,16 @@ asio::awaitable<void> echo(tls::Connection& conn) {
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const Credentials& credentials) {
     auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(client_hello);
+    // ANCHOR: decline_early_data
+    // §4.2.10: a client resuming a session may send early data right after its ClientHello.
+    // We take no pre-shared key, so we take no early data either: we "ignore the extension
+    // and return a regular 1-RTT response", and skip the early data records, which will
+    // not decrypt with the handshake keys.
+    if (client_hello.has_extension(tls::ExtensionType::early_data)) {
+        conn.trace().step("the client offers early data: declined, and skipped when it arrives (§4.2.10)");
+        conn.records().skip_early_data(tls::max_skipped_early_data);
+    }
+    // ANCHOR_END: decline_early_data
     auto negotiated = negotiate(client_hello, credentials.key);
     conn.trace().value("negotiated", fmt::format("{}, {}, {}", name(negotiated.cipher_suite),
                                                  name(negotiated.client_share.group), name(negotiated.signature_scheme)));
@@ -265,7 +207,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     conn.records().hold_writes();
     transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
     tls::KeyLog keylog(options.keylog);
-    auto keys = establish_handshake_keys(conn.trace(), suite, shared, transcript, keylog, client_hello.random);
+    // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
+    tls::EarlySecret early(suite.hash);
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, keylog, client_hello.random);
 
     // ANCHOR: protect
     // Appendix D.4: a dummy change_cipher_spec right after ServerHello makes the
@@ -273,28 +217,27 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     co_await conn.records().write_change_cipher_spec();
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
-    conn.check_no_partial_message();
-    conn.records().protect_writes(suite.aead, std::move(keys.server_keys));
-    conn.records().protect_reads(suite.aead, std::move(keys.client_keys));
+    conn.install(suite, keys.server_handshake_traffic_secret);  // what we send
+    conn.install(suite, keys.client_handshake_traffic_secret);  // what the client sends
     // ANCHOR_END: protect
 
     // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
-    transcript.update(co_await conn.write(tls::EncryptedExtensions{}));
+    tls::EncryptedExtensions encrypted_extensions;  // nothing to add yet
+    transcript.update(co_await conn.write(encrypted_extensions));
 
     transcript.update(co_await send_certificate(conn, credentials));
     transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript));
-    transcript.update(co_await send_finished(conn, suite, keys.server_handshake_traffic_secret, transcript));
+    transcript.update(co_await tls::send_finished(conn, keys.server_handshake_traffic_secret, transcript));
     co_await conn.records().flush();
 
     // ANCHOR: switch_to_application_keys
     // §7.1: the server may send application data right after its Finished, so its
     // application keys come now; it reads the client's Finished with handshake keys.
-    auto app_keys = establish_application_keys(conn.trace(), suite, keys.handshake_secret, transcript, keylog,
-                                               client_hello.random);
-    conn.records().protect_writes(suite.aead, std::move(app_keys.server_keys));
-    co_await read_finished(conn, suite, keys.client_handshake_traffic_secret, transcript);
-    conn.check_no_partial_message();
-    conn.records().protect_reads(suite.aead, std::move(app_keys.client_keys));
+    auto app_keys = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, keylog,
+                                                    client_hello.random);
+    conn.install(suite, app_keys.server_application_traffic_secret_0);
+    co_await tls::read_finished(conn, keys.client_handshake_traffic_secret, transcript);
+    conn.install(suite, app_keys.client_application_traffic_secret_0);
     conn.records().allow_compatibility_ccs(false);  // Appendix D.4: only before the peer's Finished
     // ANCHOR_END: switch_to_application_keys
     conn.trace().result(fmt::format("handshake complete: {}, {}, {}", name(negotiated.cipher_suite),
@@ -304,7 +247,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
 
 asio::awaitable<void> serve_connection(const Options& options, const Credentials& credentials, tls::tcp::socket socket,
                                        tls::Trace& trace) {
-    tls::Connection conn(socket, trace);
+    tls::Connection conn(socket, trace, tls::Role::server);
     // ANCHOR: serve
     // A client that stalls mid-handshake is cut off after --handshake-timeout seconds;
     // every connection has its own coroutine, so the others never wait for it.

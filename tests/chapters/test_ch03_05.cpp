@@ -640,9 +640,18 @@ TEST_CASE("ch04 and ch05 servers answer a ClientHello with no key share for a gr
                          "ClientHello decoded: 1 cipher suites, 5 extensions");
 }
 
-TEST_CASE("ch04 and ch05 servers answer a ClientHello with no key_share extension with handshake_failure") {
+TEST_CASE("ch03 ch04 and ch05 servers answer supported_groups without a key_share extension with missing_extension") {
+    // §9.2: "If containing a "supported_groups" extension, it MUST also contain a "key_share" extension".
     auto hello = good_client_hello();
     remove_extension(hello, tls::ExtensionType::key_share);
+    for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::missing_extension);
+}
+
+TEST_CASE("ch04 and ch05 servers answer an empty key_share with handshake_failure") {
+    // §9.2: "An empty KeyShare.client_shares vector is permitted" — but with no share we can
+    // use, and no HelloRetryRequest before chapter 10, there is nothing to agree on (§4.1.1).
+    auto hello = good_client_hello();
+    replace_extension(hello, tls::make_key_share_client({}));
     for (auto& chapter : {ch04, ch05}) expect_alert(chapter, as_record(hello), tls::AlertDescription::handshake_failure);
 }
 

@@ -290,3 +290,40 @@ TEST_CASE("tshark decrypts a captured ch09 session with the client's key log") {
     CHECK(copies == 2);
     CHECK(without_keys.output.find(message) == std::string::npos);
 }
+
+// ---- Early data offered to a server that does not accept it (RFC 8446 §4.2.10) ------------
+
+TEST_CASE("openssl s_client offering 0-RTT with another server's session completes a 1-RTT handshake with ch09") {
+    require_tool("openssl");
+    TempDir temp;
+    const auto session = temp.file("session.pem");
+    {
+        // A session from openssl s_server that allows early data.
+        auto openssl = start_openssl_server("server-ecdsa", {"-early_data"});
+        auto first = s_client(openssl.port, {"-sess_out", session});
+        REQUIRE_MESSAGE(first.wait_for("Verify return code: 0 (ok)", 10s), first.all());
+        // The ticket arrives after the handshake; s_client writes the file when it does.
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!contains(read_file(session), "max_early_data") && std::chrono::steady_clock::now() < deadline)
+            first.wait_for("(never printed)", 50ms);
+        REQUIRE_MESSAGE(contains(read_file(session), "BEGIN SSL SESSION"), first.all());
+        first.close_stdin();
+        first.wait(5s);
+    }
+    write_file(temp.file("early.txt"), "sent before the handshake completes\n");
+    auto server = start_server("ch09-server");
+    auto client = s_client(server.port, {"-sess_in", session, "-early_data", temp.file("early.txt")});
+    REQUIRE_MESSAGE(client.wait_for("Verify return code: 0 (ok)", 10s), client.all());
+    CHECK_CONTAINS(client.all(), "Early data was rejected");
+    CHECK_CONTAINS(client.all(), "New, TLSv1.3");  // a full handshake, not a resumption
+    client.write_stdin("1-RTT line\n");
+    CHECK_MESSAGE(client.wait_for("1-RTT line", 10s), client.all());
+    client.close_stdin();
+    client.wait(5s);
+    REQUIRE(server.process.wait_for("connection #1 closed", 5s));
+    auto out = server.process.all();
+    CHECK_CONTAINS(out, "the client offers early data: declined");
+    CHECK_CONTAINS(out, "early data skipped:");
+    CHECK_CONTAINS(out, "handshake complete");
+    CHECK(out.find("bad_record_mac") == std::string::npos);
+}

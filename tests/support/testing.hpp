@@ -51,10 +51,13 @@ std::string alert_from(F&& f) {
 // ---- Text and files --------------------------------------------------------------------
 
 bool contains(const std::string& text, const std::string& needle);
+// How many times `needle` occurs in `text`.
+std::size_t count_of(const std::string& text, const std::string& needle);
 std::vector<std::string> lines_of(const std::string& text);
 // True if some line of `text` matches `pattern` (a regex searched within the line).
 bool has_line(const std::string& text, const std::string& pattern);
 std::string read_file(const std::string& path);  // "" if it cannot be read
+void write_file(const std::string& path, const std::string& text);
 
 // A fresh directory under the temporary directory, removed with its contents when destroyed.
 struct TempDir {

@@ -718,8 +718,10 @@ TEST_CASE("HandshakeReader reads a message with an empty body") {
 }
 
 TEST_CASE("HandshakeReader rejects an oversize length with decode_error as soon as the header arrives") {
-    HandshakeReader reader;  // 2^16 by default
-    CHECK(alert_of([&] { reader.feed(from_hex("0b010001")); }) == AlertDescription::decode_error);
+    HandshakeReader reader;  // Certificate: 128 KiB at most
+    CHECK(alert_of([&] { reader.feed(from_hex("0b020001")); }) == AlertDescription::decode_error);
+    HandshakeReader finished;  // Finished: Hash.length, 64 bytes at most
+    CHECK(alert_of([&] { finished.feed(from_hex("14000041")); }) == AlertDescription::decode_error);
 
     HandshakeReader small(100);
     small.feed(from_hex("0b00"));
@@ -729,6 +731,24 @@ TEST_CASE("HandshakeReader rejects an oversize length with decode_error as soon 
     exact.feed(from_hex("0b000064"));
     exact.feed(Bytes(100, 0));
     CHECK(exact.next());
+}
+
+TEST_CASE("HandshakeReader takes a ClientHello as long as the RFC's vectors allow, and not one byte more") {
+    CHECK(max_client_hello_length == 131396);
+    HandshakeReader reader;
+    reader.feed(from_hex("01020144"));  // 131 396: the largest legal ClientHello
+    reader.feed(Bytes(max_client_hello_length, 0));
+    CHECK(reader.next());
+    HandshakeReader too_long;
+    CHECK(alert_of([&] { too_long.feed(from_hex("01020145")); }) == AlertDescription::decode_error);
+}
+
+TEST_CASE("HandshakeReader refuses a message type RFC 8446 does not define, and message_hash, at once") {
+    for (auto header : {"63000001", "fe000020", "00000000"}) {
+        INFO(header);
+        HandshakeReader reader;
+        CHECK(alert_of([&] { reader.feed(from_hex(header)); }) == AlertDescription::unexpected_message);
+    }
 }
 
 TEST_CASE("HandshakeReader rejects an oversize message that follows a good one") {
