@@ -39,7 +39,7 @@ void write_u16_list(ByteWriter& w, std::size_t length_width, const std::vector<T
     w.close(mark);
 }
 
-// "66 60 26 1f" — at most the first 16 bytes, then "… (N bytes)".
+// "cb 34 ec b1" — at most the first 16 bytes, then "… (N bytes)".
 std::string hex_preview(BytesView b) {
     if (b.empty()) return "(empty)";
     std::string out;

@@ -1,9 +1,13 @@
 // tests/unit/test_crypto.cpp — chapters 04-07: the primitives of common/crypto.*.
 // Known answers from their RFCs (SHA-2, RFC 4231 HMAC, RFC 5869 HKDF, the GCM spec,
 // RFC 8439 ChaCha20-Poly1305), the checks RFC 8446 demands of key shares (§4.2.8.2,
-// §7.4.2), and signatures and certificates against keys the openssl tool makes.
+// §7.4.2), signatures and certificates against keys the openssl tool makes, and every
+// CertificateVerify of the published RFC 8448 (rfc8448_vectors.hpp) verified with the
+// certificate its trace sends.
 #include "alert.hpp"
 #include "crypto.hpp"
+#include "messages.hpp"
+#include "rfc8448_vectors.hpp"
 #include "testing.hpp"
 
 #include <doctest/doctest.h>
@@ -12,9 +16,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 using namespace tls;
 using tlstest::alert_from;
@@ -403,6 +410,109 @@ TEST_CASE("RSA-PSS signatures with a salt shorter than the hash do not verify") 
     const Bytes cert = load_certificate_chain_pem_file(pki.path("rsa.crt")).at(0);
     CHECK_FALSE(verify_signature(cert, SignatureScheme::rsa_pss_rsae_sha256, pki.message(),
                                  to_bytes(read_file(pki.path("rsa-short-salt.sig")))));
+}
+
+// ---- RFC 8448 CertificateVerify ------------------------------------------------------
+// An RSA-PSS signature has a random salt and ECDSA a random k, so a signer cannot make the
+// RFC's signatures again (without the RFC's salt); but each one must verify, with the
+// certificate its trace sends, over the transcript hash its trace implies.
+
+namespace {
+
+namespace s3 = rfc8448::simple;
+namespace s5 = rfc8448::hello_retry;
+namespace s6 = rfc8448::client_auth;
+namespace s7 = rfc8448::compat;
+
+Bytes message_bytes(std::string_view rfc_hex) { return from_hex(rfc_hex); }
+
+// The end-entity cert_data of a Certificate message of the trace.
+Bytes leaf_of(std::string_view certificate_message) {
+    const auto c = Certificate::decode(Handshake::decode(message_bytes(certificate_message)).body);
+    REQUIRE_FALSE(c.certificate_list.empty());
+    return c.certificate_list[0].cert_data;
+}
+
+// §4.4.1: the hash of the messages before the CertificateVerify (through the Certificate).
+Bytes transcript_hash(std::initializer_list<Bytes> messages) {
+    TranscriptHash th(HashAlg::sha256);
+    for (const Bytes& m : messages) th.update(m);
+    return th.current();
+}
+
+// §4.4.3: the CertificateVerify of one side verifies over "TLS 1.3, server/client
+// CertificateVerify" and the transcript hash; with the other context string, or another
+// hash, it must not.
+void check_certificate_verify(bool server, std::string_view certificate, std::string_view certificate_verify,
+                              const Bytes& hash, SignatureScheme expected_scheme) {
+    const auto cv = CertificateVerify::decode(Handshake::decode(message_bytes(certificate_verify)).body);
+    CHECK(cv.algorithm == expected_scheme);
+    const Bytes leaf = leaf_of(certificate);
+    CHECK(verify_signature(leaf, cv.algorithm, certificate_verify_content(server, hash), cv.signature));
+    CHECK_FALSE(verify_signature(leaf, cv.algorithm, certificate_verify_content(!server, hash), cv.signature));
+    Bytes other_hash = hash;
+    other_hash[0] ^= 0x01;
+    CHECK_FALSE(verify_signature(leaf, cv.algorithm, certificate_verify_content(server, other_hash), cv.signature));
+}
+
+}  // namespace
+
+TEST_CASE("RFC 8448 §2: the server certificate of §3, §5 and §7 carries the §2 RSA public key") {
+    // SubjectPublicKeyInfo holds RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }:
+    // 02 81 81 00 || modulus (128 bytes, a leading 00 keeps it positive), then 02 03 || 01 00 01.
+    const std::string rsa_public_key = "02818100" + hex(from_hex(rfc8448::rsa_key::modulus)) + "0203" +
+                                       hex(from_hex(rfc8448::rsa_key::public_exponent));
+    for (std::string_view certificate : {s3::certificate, s5::certificate, s7::certificate}) {
+        const Bytes leaf = leaf_of(certificate);
+        CHECK(contains(hex(leaf), rsa_public_key));
+        CHECK(contains(describe_certificate(leaf), "subject CN=rsa, issuer CN=rsa,"));
+        CHECK(contains(describe_certificate(leaf), "key RSA-1024"));
+        CHECK(schemes_for_certificate(leaf) == std::vector{SignatureScheme::rsa_pss_rsae_sha256,
+                                                           SignatureScheme::rsa_pss_rsae_sha384,
+                                                           SignatureScheme::rsa_pss_rsae_sha512});
+    }
+}
+
+TEST_CASE("RFC 8448 §3: the server's RSA-PSS CertificateVerify verifies with the RFC's certificate") {
+    check_certificate_verify(true, s3::certificate, s3::certificate_verify,
+                             transcript_hash({message_bytes(s3::client_hello), message_bytes(s3::server_hello),
+                                              message_bytes(s3::encrypted_extensions),
+                                              message_bytes(s3::certificate)}),
+                             SignatureScheme::rsa_pss_rsae_sha256);
+}
+
+TEST_CASE("RFC 8448 §5: the server's RSA-PSS CertificateVerify verifies over the message_hash transcript") {
+    // §4.4.1: ClientHello1 is replaced by message_hash(254) || 00 00 20 || Hash(ClientHello1).
+    const Bytes message_hash =
+        encode_handshake(HandshakeType::message_hash, hash(HashAlg::sha256, message_bytes(s5::client_hello_1)));
+    check_certificate_verify(true, s5::certificate, s5::certificate_verify,
+                             transcript_hash({message_hash, message_bytes(s5::hello_retry_request),
+                                              message_bytes(s5::client_hello_2), message_bytes(s5::server_hello),
+                                              message_bytes(s5::encrypted_extensions),
+                                              message_bytes(s5::certificate)}),
+                             SignatureScheme::rsa_pss_rsae_sha256);
+}
+
+TEST_CASE("RFC 8448 §6: the server's ECDSA and the client's RSA-PSS CertificateVerify verify") {
+    TranscriptHash th(HashAlg::sha256);
+    for (std::string_view m :
+         {s6::client_hello, s6::server_hello, s6::encrypted_extensions, s6::certificate_request, s6::certificate})
+        th.update(message_bytes(m));
+    check_certificate_verify(true, s6::certificate, s6::certificate_verify, th.current(),
+                             SignatureScheme::ecdsa_secp256r1_sha256);
+    // The client signs everything through its own Certificate, the server's Finished included.
+    for (std::string_view m : {s6::certificate_verify, s6::server_finished, s6::client_certificate})
+        th.update(message_bytes(m));
+    check_certificate_verify(false, s6::client_certificate, s6::client_certificate_verify, th.current(),
+                             SignatureScheme::rsa_pss_rsae_sha256);
+}
+
+TEST_CASE("RFC 8448 §7: the server's RSA-PSS CertificateVerify verifies with the RFC's certificate") {
+    check_certificate_verify(true, s7::certificate, s7::certificate_verify,
+                             transcript_hash({message_bytes(s7::client_hello), message_bytes(s7::server_hello),
+                                              message_bytes(s7::encrypted_extensions),
+                                              message_bytes(s7::certificate)}),
+                             SignatureScheme::rsa_pss_rsae_sha256);
 }
 
 // ---- Certificates -------------------------------------------------------------------
