@@ -16,6 +16,16 @@ namespace tls {
 // "ClientHello", "EncryptedExtensions": the RFC's name of a message type.
 std::string message_name(HandshakeType type);
 
+// The name a trace gives a message: its type's, except that a ServerHello with the special
+// random is a "HelloRetryRequest" (§4.1.4: it has the same structure, and type server_hello).
+template <class Message>
+std::string message_label(const Message&) {
+    return message_name(Message::msg_type);
+}
+inline std::string message_label(const ServerHello& hello) {
+    return hello.is_hello_retry_request() ? "HelloRetryRequest" : "ServerHello";
+}
+
 class Connection {
 public:
     Connection(tcp::socket& socket, Trace& trace, Role role) : records_(socket, trace, role) {}
@@ -38,7 +48,7 @@ public:
         expect_type(m, Message::msg_type);
         auto message = Message::decode(m.body, args...);
         if (!trace().options().quiet)
-            trace().message(Direction::receive, message_name(m.msg_type), message.describe(), m.raw);
+            trace().message(Direction::receive, message_label(message), message.describe(), m.raw);
         co_return std::pair<Message, Bytes>{std::move(message), std::move(m.raw)};
     }
 
@@ -48,7 +58,7 @@ public:
     asio::awaitable<Bytes> write(const Message& message) {
         auto raw = encode_handshake(message);
         if (!trace().options().quiet)
-            trace().message(Direction::send, message_name(Message::msg_type), message.describe(), raw);
+            trace().message(Direction::send, message_label(message), message.describe(), raw);
         co_await records_.write_records(ContentType::handshake, raw);
         co_return raw;
     }

@@ -93,6 +93,21 @@ Bytes TranscriptHash::current() const {
     return to_plain(impl_->running->copy_state()->final());
 }
 
+// ANCHOR: restart_with_message_hash
+void TranscriptHash::restart_with_message_hash() { restart_with_message_hash(current()); }
+
+void TranscriptHash::restart_with_message_hash(BytesView client_hello1_hash) {
+    if (client_hello1_hash.size() != hash_length(alg_))
+        throw std::invalid_argument("restart_with_message_hash: not a hash of this transcript's algorithm");
+    const Bytes hash_of_client_hello1(client_hello1_hash.begin(), client_hello1_hash.end());
+    impl_->running->clear();
+    // §4 Handshake header: msg_type message_hash(254), uint24 length = Hash.length.
+    const std::uint8_t header[4] = {254, 0, 0, static_cast<std::uint8_t>(hash_of_client_hello1.size())};
+    update(header);
+    update(hash_of_client_hello1);
+}
+// ANCHOR_END: restart_with_message_hash
+
 // ---- HMAC and HKDF --------------------------------------------------------------------
 
 namespace {

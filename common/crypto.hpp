@@ -58,6 +58,16 @@ public:
     Bytes current() const;  // hash of everything so far, without finishing
     HashAlg alg() const { return alg_; }
 
+    // Chapter 10, §4.4.1: "When the server responds to a ClientHello with a
+    // HelloRetryRequest, the value of ClientHello1 is replaced with a special synthetic
+    // handshake message of handshake type "message_hash" containing Hash(ClientHello1)."
+    // Call it with ClientHello1 (and nothing else) in the transcript; it then holds
+    //   message_hash(254) || 00 00 Hash.length || Hash(ClientHello1)
+    // and the HelloRetryRequest comes next.
+    void restart_with_message_hash();
+    // The same for a server that kept only Hash(ClientHello1), in a cookie (§4.2.2).
+    void restart_with_message_hash(BytesView client_hello1_hash);
+
 private:
     struct Impl;
     HashAlg alg_;
