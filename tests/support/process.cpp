@@ -21,14 +21,31 @@ using Clock = std::chrono::steady_clock;
 std::string bin(const std::string& program) { return std::string(TLS_BIN_DIR) + "/" + program; }
 std::string source(const std::string& relative) { return std::string(TLS_SOURCE_DIR) + "/" + relative; }
 
-Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
+Process::Process(std::vector<std::string> argv, std::vector<std::string> env)
+    : Process(std::move(argv), std::move(env), nullptr) {}
+
+Process Process::with_stdin_from(const std::string& path, std::vector<std::string> argv, std::vector<std::string> env) {
+    return Process(std::move(argv), std::move(env), &path);
+}
+
+Process::Process(std::vector<std::string> argv, std::vector<std::string> env, const std::string* stdin_path) {
     int in[2], out[2], err[2];
     if (pipe(in) || pipe(out) || pipe(err)) throw std::runtime_error("pipe failed");
     signal(SIGPIPE, SIG_IGN);
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-        dup2(in[0], 0);
+        if (stdin_path) {
+            int fd = open(stdin_path->c_str(), O_RDONLY | O_NOCTTY);
+            if (fd < 0) {
+                std::fprintf(stderr, "open %s failed: %s\n", stdin_path->c_str(), std::strerror(errno));
+                _exit(127);
+            }
+            dup2(fd, 0);
+            close(fd);
+        } else {
+            dup2(in[0], 0);
+        }
         dup2(out[1], 1);
         dup2(err[1], 2);
         for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
@@ -45,8 +62,10 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
     close(out[1]);
     close(err[1]);
     in_ = in[1];
+    if (stdin_path) close_stdin();  // the child reads the file; the pipe is not its stdin
     out_fd_ = out[0];
     err_fd_ = err[0];
+    if (in_ >= 0) fcntl(in_, F_SETFL, O_NONBLOCK);  // our end only: the child's end is another description
     fcntl(out_fd_, F_SETFL, O_NONBLOCK);
     fcntl(err_fd_, F_SETFL, O_NONBLOCK);
 }
@@ -122,11 +141,19 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
 
 void Process::write_stdin(const std::string& data) {
     if (in_ < 0) return;
+    // The pipe is non-blocking on our side: while the child is not reading, read what it
+    // prints. A child that echoes its input would otherwise fill its stdout pipe, stop
+    // reading stdin, and block both of us.
+    auto end = Clock::now() + std::chrono::seconds(30);
     size_t done = 0;
-    while (done < data.size()) {
+    while (done < data.size() && Clock::now() < end) {
         ssize_t w = write(in_, data.data() + done, data.size() - done);
-        if (w <= 0) break;
-        done += static_cast<size_t>(w);
+        if (w > 0)
+            done += static_cast<size_t>(w);
+        else if (w < 0 && (errno == EAGAIN || errno == EINTR))
+            pump(std::chrono::milliseconds(10));
+        else
+            break;  // EPIPE: the child closed its standard input
     }
 }
 

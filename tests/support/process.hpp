@@ -22,6 +22,11 @@ std::string source(const std::string& relative);  // TLS_SOURCE_DIR/relative
 class Process {
 public:
     explicit Process(std::vector<std::string> argv, std::vector<std::string> env = {});
+    // The same, with standard input read from a file instead of a pipe: a regular file,
+    // /dev/null, a terminal (the slave side of a pseudo-terminal)... The child opens it
+    // read-only, without making it its controlling terminal. write_stdin() does nothing.
+    static Process with_stdin_from(const std::string& path, std::vector<std::string> argv,
+                                   std::vector<std::string> env = {});
     Process(Process&&) noexcept;
     Process& operator=(Process&&) = delete;
     ~Process();
@@ -41,6 +46,7 @@ public:
     int pid() const { return pid_; }
 
 private:
+    Process(std::vector<std::string> argv, std::vector<std::string> env, const std::string* stdin_path);
     void pump(std::chrono::milliseconds timeout);
     int pid_ = -1;
     int in_ = -1, out_fd_ = -1, err_fd_ = -1;
