@@ -2,16 +2,21 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 namespace tlstest {
@@ -213,7 +218,7 @@ unsigned short free_port() {
     return ntohs(a.sin_port);
 }
 
-RawClient::RawClient(unsigned short port) {
+RawClient::RawClient(unsigned short port) : port_(port) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -238,6 +243,54 @@ void RawClient::send(tls::BytesView data) {
 }
 
 void RawClient::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+void RawClient::set_no_delay() {
+    int on = 1;
+    if (setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
+        throw std::runtime_error("TCP_NODELAY failed: " + std::string(std::strerror(errno)));
+}
+
+unsigned short RawClient::local_port() const {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+}
+
+namespace {
+
+// The receive queue of the TCP socket with this local and remote port, from /proc/net/tcp
+// ("sl local_address rem_address st tx_queue:rx_queue ...", addresses as HEXADDR:HEXPORT);
+// nullopt if there is no such socket.
+std::optional<unsigned long> receive_queue(unsigned short local_port, unsigned short remote_port) {
+    std::ifstream table("/proc/net/tcp");
+    std::string line;
+    std::getline(table, line);  // the heading
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state, queues;
+        if (!(fields >> slot >> local >> remote >> state >> queues)) continue;
+        auto port_of = [](const std::string& address) {
+            return static_cast<unsigned short>(std::stoul(address.substr(address.find(':') + 1), nullptr, 16));
+        };
+        if (port_of(local) != local_port || port_of(remote) != remote_port) continue;
+        return std::stoul(queues.substr(queues.find(':') + 1), nullptr, 16);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+bool RawClient::wait_until_peer_read_all(std::chrono::milliseconds timeout) {
+    auto end = Clock::now() + timeout;
+    for (;;) {
+        int unacknowledged = 0;
+        bool acknowledged = ioctl(fd_, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
+        if (acknowledged && receive_queue(port_, local_port()) == 0UL) return true;
+        if (Clock::now() > end) return false;
+        usleep(500);
+    }
+}
 
 tls::Bytes RawClient::read_n(std::size_t n, std::chrono::milliseconds timeout) {
     tls::Bytes out;

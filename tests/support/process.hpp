@@ -75,6 +75,13 @@ public:
     RawClient& operator=(const RawClient&) = delete;
     void send(tls::BytesView data);
     void shutdown_write();
+    // TCP_NODELAY: no Nagle, so every send() leaves at once as a segment of its own.
+    void set_no_delay();
+    unsigned short local_port() const;
+    // For a server on this machine (Linux): waits until its kernel has acknowledged all we
+    // sent (SIOCOUTQ is 0 here) and the server program has read all of it (the receive
+    // queue of its end of the connection, in /proc/net/tcp, is empty). False on timeout.
+    bool wait_until_peer_read_all(std::chrono::milliseconds timeout = 5s);
     // Reads until the peer closes or the timeout passes.
     tls::Bytes read_all(std::chrono::milliseconds timeout = 5s);
     // Reads exactly n bytes (fewer if the peer closes or the timeout passes).
@@ -83,6 +90,7 @@ public:
 
 private:
     int fd_ = -1;
+    unsigned short port_ = 0;
     bool closed_ = false;
 };
 
