@@ -21,8 +21,12 @@ chapter_dir() {
   return 1
 }
 
+# last_chapter -> "NN" of the last chapters/NN-slug (or fails). A glob, sorted by bash, rather
+# than `ls | sort | tail` in a $(...), whose failure would pass unnoticed.
 last_chapter() {
-  local last
-  last=$(cd "$ROOT/chapters" && ls -d [0-9][0-9]-* | sort | tail -n 1)
+  local dirs=("$ROOT"/chapters/[0-9][0-9]-*/)
+  [ -d "${dirs[0]}" ] || { echo "no chapters in $ROOT/chapters" >&2; return 1; }
+  local last=${dirs[-1]%/}
+  last=${last##*/}
   echo "${last%%-*}"
 }

@@ -80,13 +80,18 @@ TEST_CASE("ch02 --hex shows the record header bytes") {
     CHECK(client.out().find("17 03 03 00 02   type, legacy_record_version, length") != std::string::npos);
 }
 
-TEST_CASE("ch02 server takes records however TCP splits them") {
+TEST_CASE("ch02 server reassembles a record that reaches it one byte per read") {
     auto server = start_server("ch02-server");
     RawClient raw(server.port);
+    raw.set_no_delay();  // without it, Nagle's algorithm may hold bytes back and send them together
     auto record = tls::encode_record(tls::ContentType::application_data, tls::to_bytes("split"));
     for (auto b : record) {
         raw.send(tls::BytesView(&b, 1));
-        usleep(2000);
+        // Before the next byte leaves, the server has received this one and read it: its
+        // socket's receive queue is empty again. So each read the server makes returns one
+        // byte, header and fragment alike (TCP is a byte stream: nothing ties a record to a
+        // read), and a server that took one read for one record would fail here.
+        REQUIRE_MESSAGE(raw.wait_until_peer_read_all(), "the server did not read byte " << static_cast<int>(b));
     }
     auto reply = raw.read_n(record.size());
     CHECK(reply == record);

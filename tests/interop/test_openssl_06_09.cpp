@@ -237,14 +237,29 @@ TEST_CASE("tshark decrypts a captured ch09 session with the client's key log") {
     auto capture = dir + "/ch09.pcapng";
     auto keylog = dir + "/client.keys";
     auto server = start_server("ch09-server", {"--quiet"});
-    Process tshark({"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(server.port), "-w", capture});
+    // -P -l: a summary line for every packet captured, at once, while it writes the file.
+    Process tshark({"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(server.port), "-w", capture, "-P", "-l"});
     REQUIRE_MESSAGE(tshark.wait_for("Capturing on", 15s), "tshark cannot capture on lo:\n" << tshark.all());
-    usleep(300 * 1000);  // "Capturing on" comes just before the capture really starts
+    // "Capturing on" is printed a little before packets are really captured. A connection
+    // opened for the purpose, once tshark shows its SYN, proves that it is; and since packets
+    // on lo are captured in the order they are sent, one opened after the session proves that
+    // every record of the session is captured. (The server takes these empty connections for
+    // clients that left before their ClientHello.)
+    auto wait_until_captured = [&](std::chrono::milliseconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            RawClient probe(server.port);
+            auto syn = std::to_string(probe.local_port()) + " → " + std::to_string(server.port) + " [SYN]";
+            if (tshark.wait_for(syn, 500ms)) return true;
+        }
+        return false;
+    };
+    REQUIRE_MESSAGE(wait_until_captured(15s), "tshark shows no packets on lo:\n" << tshark.all());
     const std::string message = "plaintext only with the key log";
     Process client({bin("ch09-client"), "--port", std::to_string(server.port), "--message", message, "--keylog", keylog});
     CHECK(client.wait() == 0);
     REQUIRE(server.process.wait_for("connection closed cleanly", 5s));
-    usleep(300 * 1000);
+    REQUIRE_MESSAGE(wait_until_captured(10s), "tshark stopped showing packets:\n" << tshark.all());
     ::kill(tshark.pid(), SIGINT);  // tshark finishes the file on SIGINT
     auto code = tshark.wait(10s);
     REQUIRE_MESSAGE(code == 0, "tshark failed:\n" << tshark.all());

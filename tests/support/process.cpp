@@ -2,16 +2,21 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 namespace tlstest {
@@ -21,14 +26,31 @@ using Clock = std::chrono::steady_clock;
 std::string bin(const std::string& program) { return std::string(TLS_BIN_DIR) + "/" + program; }
 std::string source(const std::string& relative) { return std::string(TLS_SOURCE_DIR) + "/" + relative; }
 
-Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
+Process::Process(std::vector<std::string> argv, std::vector<std::string> env)
+    : Process(std::move(argv), std::move(env), nullptr) {}
+
+Process Process::with_stdin_from(const std::string& path, std::vector<std::string> argv, std::vector<std::string> env) {
+    return Process(std::move(argv), std::move(env), &path);
+}
+
+Process::Process(std::vector<std::string> argv, std::vector<std::string> env, const std::string* stdin_path) {
     int in[2], out[2], err[2];
     if (pipe(in) || pipe(out) || pipe(err)) throw std::runtime_error("pipe failed");
     signal(SIGPIPE, SIG_IGN);
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-        dup2(in[0], 0);
+        if (stdin_path) {
+            int fd = open(stdin_path->c_str(), O_RDONLY | O_NOCTTY);
+            if (fd < 0) {
+                std::fprintf(stderr, "open %s failed: %s\n", stdin_path->c_str(), std::strerror(errno));
+                _exit(127);
+            }
+            dup2(fd, 0);
+            close(fd);
+        } else {
+            dup2(in[0], 0);
+        }
         dup2(out[1], 1);
         dup2(err[1], 2);
         for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
@@ -45,8 +67,10 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
     close(out[1]);
     close(err[1]);
     in_ = in[1];
+    if (stdin_path) close_stdin();  // the child reads the file; the pipe is not its stdin
     out_fd_ = out[0];
     err_fd_ = err[0];
+    if (in_ >= 0) fcntl(in_, F_SETFL, O_NONBLOCK);  // our end only: the child's end is another description
     fcntl(out_fd_, F_SETFL, O_NONBLOCK);
     fcntl(err_fd_, F_SETFL, O_NONBLOCK);
 }
@@ -122,11 +146,19 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
 
 void Process::write_stdin(const std::string& data) {
     if (in_ < 0) return;
+    // The pipe is non-blocking on our side: while the child is not reading, read what it
+    // prints. A child that echoes its input would otherwise fill its stdout pipe, stop
+    // reading stdin, and block both of us.
+    auto end = Clock::now() + std::chrono::seconds(30);
     size_t done = 0;
-    while (done < data.size()) {
+    while (done < data.size() && Clock::now() < end) {
         ssize_t w = write(in_, data.data() + done, data.size() - done);
-        if (w <= 0) break;
-        done += static_cast<size_t>(w);
+        if (w > 0)
+            done += static_cast<size_t>(w);
+        else if (w < 0 && (errno == EAGAIN || errno == EINTR))
+            pump(std::chrono::milliseconds(10));
+        else
+            break;  // EPIPE: the child closed its standard input
     }
 }
 
@@ -186,7 +218,7 @@ unsigned short free_port() {
     return ntohs(a.sin_port);
 }
 
-RawClient::RawClient(unsigned short port) {
+RawClient::RawClient(unsigned short port) : port_(port) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -211,6 +243,54 @@ void RawClient::send(tls::BytesView data) {
 }
 
 void RawClient::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+void RawClient::set_no_delay() {
+    int on = 1;
+    if (setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
+        throw std::runtime_error("TCP_NODELAY failed: " + std::string(std::strerror(errno)));
+}
+
+unsigned short RawClient::local_port() const {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+}
+
+namespace {
+
+// The receive queue of the TCP socket with this local and remote port, from /proc/net/tcp
+// ("sl local_address rem_address st tx_queue:rx_queue ...", addresses as HEXADDR:HEXPORT);
+// nullopt if there is no such socket.
+std::optional<unsigned long> receive_queue(unsigned short local_port, unsigned short remote_port) {
+    std::ifstream table("/proc/net/tcp");
+    std::string line;
+    std::getline(table, line);  // the heading
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state, queues;
+        if (!(fields >> slot >> local >> remote >> state >> queues)) continue;
+        auto port_of = [](const std::string& address) {
+            return static_cast<unsigned short>(std::stoul(address.substr(address.find(':') + 1), nullptr, 16));
+        };
+        if (port_of(local) != local_port || port_of(remote) != remote_port) continue;
+        return std::stoul(queues.substr(queues.find(':') + 1), nullptr, 16);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+bool RawClient::wait_until_peer_read_all(std::chrono::milliseconds timeout) {
+    auto end = Clock::now() + timeout;
+    for (;;) {
+        int unacknowledged = 0;
+        bool acknowledged = ioctl(fd_, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
+        if (acknowledged && receive_queue(port_, local_port()) == 0UL) return true;
+        if (Clock::now() > end) return false;
+        usleep(500);
+    }
+}
 
 tls::Bytes RawClient::read_n(std::size_t n, std::chrono::milliseconds timeout) {
     tls::Bytes out;

@@ -22,6 +22,11 @@ std::string source(const std::string& relative);  // TLS_SOURCE_DIR/relative
 class Process {
 public:
     explicit Process(std::vector<std::string> argv, std::vector<std::string> env = {});
+    // The same, with standard input read from a file instead of a pipe: a regular file,
+    // /dev/null, a terminal (the slave side of a pseudo-terminal)... The child opens it
+    // read-only, without making it its controlling terminal. write_stdin() does nothing.
+    static Process with_stdin_from(const std::string& path, std::vector<std::string> argv,
+                                   std::vector<std::string> env = {});
     Process(Process&&) noexcept;
     Process& operator=(Process&&) = delete;
     ~Process();
@@ -41,6 +46,7 @@ public:
     int pid() const { return pid_; }
 
 private:
+    Process(std::vector<std::string> argv, std::vector<std::string> env, const std::string* stdin_path);
     void pump(std::chrono::milliseconds timeout);
     int pid_ = -1;
     int in_ = -1, out_fd_ = -1, err_fd_ = -1;
@@ -69,6 +75,13 @@ public:
     RawClient& operator=(const RawClient&) = delete;
     void send(tls::BytesView data);
     void shutdown_write();
+    // TCP_NODELAY: no Nagle, so every send() leaves at once as a segment of its own.
+    void set_no_delay();
+    unsigned short local_port() const;
+    // For a server on this machine (Linux): waits until its kernel has acknowledged all we
+    // sent (SIOCOUTQ is 0 here) and the server program has read all of it (the receive
+    // queue of its end of the connection, in /proc/net/tcp, is empty). False on timeout.
+    bool wait_until_peer_read_all(std::chrono::milliseconds timeout = 5s);
     // Reads until the peer closes or the timeout passes.
     tls::Bytes read_all(std::chrono::milliseconds timeout = 5s);
     // Reads exactly n bytes (fewer if the peer closes or the timeout passes).
@@ -77,6 +90,7 @@ public:
 
 private:
     int fd_ = -1;
+    unsigned short port_ = 0;
     bool closed_ = false;
 };
 
