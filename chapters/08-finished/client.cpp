@@ -177,7 +177,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, keylog, client_hello.random);
 
     // ANCHOR: protect
-    // Appendix D.4: the server may send one change_cipher_spec; we drop it.
+    // §5, Appendix D.4: until the server's Finished, every change_cipher_spec of 0x01 is dropped.
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
     conn.install(suite, keys.server_handshake_traffic_secret);  // what the server sends

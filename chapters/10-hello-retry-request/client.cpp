@@ -11,6 +11,9 @@
 #include "keylog.hpp"
 #include "paths.hpp"
 
+#include <asio/experimental/deferred.hpp>
+#include <asio/experimental/parallel_group.hpp>
+
 namespace {
 
 struct Options : tls::ClientOptions {
@@ -209,29 +212,45 @@ asio::awaitable<void> exchange_message(tls::Connection& conn, const std::string&
 // ANCHOR_END: exchange_message
 
 // ANCHOR: interactive
-// No --message: standard input to the server, the server's data to standard output.
-// Whichever side finishes first, each sends one close_notify (§6.1): at the end of
-// standard input we send ours and wait for the server's; if the server's comes
-// first, we answer it.
-asio::awaitable<void> send_stdin(tls::Connection& conn, tls::StdinLines& lines, bool& sent_close_notify) {
+// No --message: standard input to the server, the server's data to standard output, both
+// at once. Whichever side finishes first, each sends one close_notify (§6.1): at the end of
+// standard input we send ours and wait for the server's; if the server's comes first, we
+// stop reading standard input and answer it.
+asio::awaitable<void> send_stdin(tls::Connection& conn, tls::StdinLines& lines, const bool& server_finished,
+                                 bool& sent_close_notify) {
     while (auto line = co_await lines.next())
         co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(*line));
-    if (!std::exchange(sent_close_notify, true)) co_await conn.records().send_alert(tls::AlertDescription::close_notify);
+    if (server_finished) co_return;  // lines.close(): the answer to the server's close_notify follows
+    sent_close_notify = true;
+    co_await conn.records().send_alert(tls::AlertDescription::close_notify);
 }
 
-asio::awaitable<void> interactive(tls::Connection& conn) {
-    tls::StdinLines lines(co_await asio::this_coro::executor);
-    bool sent_close_notify = false;
-    asio::co_spawn(co_await asio::this_coro::executor,
-                   tls::guarded(conn.records(), send_stdin(conn, lines, sent_close_notify)), asio::detached);
+asio::awaitable<void> print_received(tls::Connection& conn, tls::StdinLines& lines, bool& server_finished) {
     bool clean = co_await receive(conn, [](tls::BytesView data) {
         std::fwrite(data.data(), 1, data.size(), stdout);
         std::fflush(stdout);
         return true;
     });
+    server_finished = true;
     lines.close();  // the server has finished: stop reading standard input
     if (!clean) throw tls::Truncated("the server closed without close_notify: the data may be truncated");
-    if (!std::exchange(sent_close_notify, true)) co_await conn.records().send_alert(tls::AlertDescription::close_notify);
+}
+
+asio::awaitable<void> interactive(tls::Connection& conn) {
+    tls::StdinLines lines(co_await asio::this_coro::executor);
+    bool server_finished = false, sent_close_notify = false;
+    // Both directions run together, and both have ended before `lines` and the flags go: if
+    // one fails, the group cancels the other and still waits for it.
+    auto executor = co_await asio::this_coro::executor;
+    auto [order, stdin_error, server_error] =
+        co_await asio::experimental::make_parallel_group(
+            asio::co_spawn(executor, send_stdin(conn, lines, server_finished, sent_close_notify), asio::experimental::deferred),
+            asio::co_spawn(executor, print_received(conn, lines, server_finished), asio::experimental::deferred))
+            .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
+    // The first failure is the one to report; the other side's is only its cancellation.
+    for (auto side : order)
+        if (auto error = side == 0 ? stdin_error : server_error) std::rethrow_exception(error);
+    if (!sent_close_notify) co_await conn.records().send_alert(tls::AlertDescription::close_notify);
     conn.trace().result("connection closed");
 }
 // ANCHOR_END: interactive
@@ -263,7 +282,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, keylog, client_hello.random);
 
     // ANCHOR: protect
-    // Appendix D.4: the server may send one change_cipher_spec; we drop it.
+    // §5, Appendix D.4: until the server's Finished, every change_cipher_spec of 0x01 is dropped.
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
     conn.install(suite, keys.server_handshake_traffic_secret);  // what the server sends

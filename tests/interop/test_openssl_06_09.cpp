@@ -120,6 +120,23 @@ TEST_CASE("ch09 client in stdin mode prints exactly the lines openssl s_server -
     CHECK_CONTAINS(client.err(), "connection closed");
 }
 
+TEST_CASE("ch09 client in stdin mode refuses a KeyUpdate while standard input stays open, and stops cleanly") {
+    require_tool("openssl");
+    auto server = start_openssl_server("server-ecdsa");
+    Process client({bin("ch09-client"), "--port", std::to_string(server.port)});
+    client.write_stdin("a line\n");
+    REQUIRE_MESSAGE(server.process.wait_for("a line", 10s), server.process.all());
+    server.process.write_stdin("k\n");  // s_server: send a KeyUpdate
+    // The client answers unexpected_message while its standard-input side waits for a line:
+    // that side must end before the state it uses does (it once wrote to a freed flag).
+    auto code = client.wait(10s);
+    REQUIRE_MESSAGE(code.has_value(), client.all());
+    CHECK(*code == 1);
+    CHECK_CONTAINS(client.err(), "-> Alert unexpected_message(10): post-handshake KeyUpdate is not handled");
+    CHECK(client.err().find("-> Alert close_notify") == std::string::npos);
+    CHECK_MESSAGE(client.err().find("AddressSanitizer") == std::string::npos, client.err());
+}
+
 // ---- how far chapters 06–08 get with OpenSSL -----------------------------------------------
 
 TEST_CASE("openssl s_client decrypts the ch06 server's EncryptedExtensions then gets user_canceled") {
