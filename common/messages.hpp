@@ -5,8 +5,11 @@
 //   decode(body)    parse, don't validate: a typed message, or AlertError{decode_error}
 //   describe()      every field and extension, for the trace; never throws
 // Extensions (§4.2) stay in wire order as opaque bytes, so a decoded message re-encodes to
-// exactly the bytes it came from (the transcript hash depends on it). Typed accessors such
-// as ClientHello::key_share() parse the known ones; make_*() builds them.
+// exactly the bytes it came from (the transcript hash depends on it). One exception: a
+// ClientHello or ServerHello with an empty extensions block ("00 00", legal only before
+// TLS 1.3) re-encodes without the field, as if it had none; the transcript hashes the bytes
+// received, never a re-encoding. Typed accessors such as ClientHello::key_share() parse the
+// known ones; make_*() builds them.
 #pragma once
 
 #include "alert.hpp"
