@@ -117,7 +117,8 @@ export async function run({ siteDir, screenshots }) {
       report(state.url, what);
       state.failed();
     };
-    page.on("console", (m) => m.type() === "error" && fail(`console error: ${m.text()}`));
+    // (a message and the first lines of its stack)
+    page.on("console", (m) => m.type() === "error" && fail(`console error: ${m.text().split("\n").slice(0, 4).join("\n")}`));
     page.on("pageerror", (e) => fail(`uncaught exception: ${e.message}`));
     page.on("request", () => state.inflight++);
     const done = () => --state.inflight <= 0 && state.settled();

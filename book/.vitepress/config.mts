@@ -120,6 +120,9 @@ const config = withMermaid(
     },
     vite: {
       server: { fs: { allow: [ROOT] } },
+      // For `serve`: Mermaid pre-bundled with its dependencies, some of which are CommonJS
+      // (fastdom) that a browser cannot import as they are.
+      optimizeDeps: { include: ["mermaid"] },
       // The browser test reads the console: Vite's notices about chunk sizes are not errors.
       build: { chunkSizeWarningLimit: 4096 },
     },
