@@ -13,7 +13,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { BOOK, ROOT, stage } from "./stage.mjs";
 
-const usage = `usage: site.mjs build [--out DIR] | test [--out DIR] | serve [--out DIR] [--port N] [--host H]`;
+const usage = `usage: scripts/book site [--out DIR] [--test]
+       scripts/book serve [--out DIR] [--port N] [--host H]
+  (or node book/.vitepress/site.mjs build|test|serve with the same options)`;
 
 function fail(message, code = 1) {
   console.error(message);
