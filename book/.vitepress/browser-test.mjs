@@ -4,7 +4,8 @@
 // The site is served on a free loopback port; every HTML page of it is opened, and then
 //   - the page logged no console error and threw no exception;
 //   - no request failed, none got an HTTP error, and none left this machine;
-//   - every Mermaid block of its Markdown became an SVG, and no "Syntax error" is shown;
+//   - every Mermaid block of its Markdown became an SVG, no "Syntax error" is shown, and
+//     every label fits its box;
 //   - every link to this site, from any page, goes to a file that exists, and its #fragment
 //     names an element of the target page as the browser rendered it (headings, #L lines);
 //   - a screenshot is written to SCREENSHOTS/<page>.png (the whole page for the book's pages,
@@ -172,8 +173,20 @@ export async function run({ siteDir, screenshots }) {
             svgs: blocks.filter((b) => b.querySelector("svg")).length,
             syntaxError: /Syntax error/i.test(document.body.innerText) ||
               [...document.querySelectorAll("svg")].some((s) => /Syntax error/i.test(s.textContent ?? "")),
+            // A label drawn in a box smaller than its text is cut off (the box clips it).
+            clipped: [...document.querySelectorAll(".vp-doc .mermaid svg foreignObject")].flatMap((box) => {
+              const label = box.firstElementChild;
+              const outer = box.getBoundingClientRect();
+              if (!label || outer.width === 0 || outer.height === 0) return [];
+              const inner = label.getBoundingClientRect();
+              return inner.width > outer.width + 1 || inner.height > outer.height + 1
+                ? [`"${label.textContent.trim().slice(0, 50)}" (${Math.ceil(inner.width)}x${Math.ceil(inner.height)} px of text ` +
+                  `in a ${Math.floor(outer.width)}x${Math.floor(outer.height)} px box)`]
+                : [];
+            }),
           };
         });
+        for (const label of drawn.clipped) report(url, `a Mermaid label is cut off: ${label}`);
         if (drawn.blocks !== expected) report(url, `${expected} Mermaid block(s) in the page's Markdown, ${drawn.blocks} on the page`);
         if (drawn.svgs < drawn.blocks) report(url, `${drawn.blocks - drawn.svgs} of ${drawn.blocks} Mermaid block(s) did not become an SVG`);
         if (drawn.syntaxError) report(url, `the page shows "Syntax error" (a Mermaid diagram that does not parse)`);
