@@ -8,10 +8,10 @@
 //     every label fits its box;
 //   - every link to this site, from any page, goes to a file that exists, and its #fragment
 //     names an element of the target page as the browser rendered it (headings, #L lines);
+//     and everything a page loads (<link>, <script>, <img>) is a file of the site;
 //   - a screenshot is written to SCREENSHOTS/<page>.png (the whole page for the book's pages,
 //     the first screen for the code pages).
 // Then the local search is opened and must find a word of the book.
-// What a page loads (<link>, <script>, <img>) must be a file of the site too.
 // Every wait is for a condition (the app mounted, the diagrams drawn, the requests done),
 // each bounded by a timeout that only a failure reaches.
 
