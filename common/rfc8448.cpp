@@ -11,7 +11,7 @@
 
 namespace tls {
 
-namespace rfc8448 {
+namespace replay {
 
 namespace {
 
@@ -89,7 +89,7 @@ const Section& simple_1rtt() {
     return section;
 }
 
-}  // namespace rfc8448
+}  // namespace replay
 
 namespace {
 
@@ -198,7 +198,7 @@ void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> 
                 throw CLI::ValidationError("--rfc8448", fmt::format("it replays RFC 8448 §3, so {} cannot be used "
                                                                     "with it: {}",
                                                                     option, why_refused(option)));
-        inputs = Inputs(inputs.role(), rfc8448::simple_1rtt());
+        inputs = Inputs(inputs.role(), replay::simple_1rtt());
     });
 }
 

@@ -51,7 +51,7 @@
 
 namespace tls {
 
-namespace rfc8448 {
+namespace replay {
 
 // ANCHOR: Section
 // One handshake of RFC 8448 as inputs: what its client and server took from outside the
@@ -88,7 +88,7 @@ struct Section {
 const Section& simple_1rtt();
 // ANCHOR_END: Section
 
-}  // namespace rfc8448
+}  // namespace replay
 
 // ANCHOR: Inputs
 // Where a program takes what the protocol does not decide. Chosen once in main() and passed to
@@ -96,11 +96,11 @@ const Section& simple_1rtt();
 class Inputs {
 public:
     explicit Inputs(Role role) : role_(role) {}  // fresh randomness, our own choices
-    Inputs(Role role, const rfc8448::Section& section) : role_(role), section_(&section) {}  // --rfc8448
+    Inputs(Role role, const replay::Section& section) : role_(role), section_(&section) {}  // --rfc8448
 
     Role role() const { return role_; }
     // The section replayed with --rfc8448, or nullptr.
-    const rfc8448::Section* rfc8448() const { return section_; }
+    const replay::Section* rfc8448() const { return section_; }
 
     // ---- Random values
     Random random() const;                        // our ClientHello.random or ServerHello.random
@@ -124,7 +124,7 @@ public:
 
 private:
     Role role_;
-    const rfc8448::Section* section_ = nullptr;
+    const replay::Section* section_ = nullptr;
 };
 // ANCHOR_END: Inputs
 
