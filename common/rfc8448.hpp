@@ -12,7 +12,7 @@
 //     cut into records (§5.1: RecordFraming);
 //   - the server's certificate and key (RFC 8448 §2, certs/rfc8448-rsa.{pem,key}).
 // A program takes these from an Inputs object, chosen once in main(): fresh randomness and our
-// own choices normally; with --rfc8448, those of a Section of the RFC (read from
+// own choices normally; with --rfc8448, those of a replay::Section of the RFC (read from
 // rfc8448_vectors.hpp, which scripts/rfc8448-vectors generates from the RFC's text). Everything
 // else follows by the protocol, so if our code is right the trace shows the RFC's bytes;
 // tests/chapters/test_rfc8448_replay.cpp checks that, value by value, for each chapter.
@@ -23,18 +23,26 @@
 // s^e mod n (the encoded message EM = maskedDB || H || 0xbc), unmask DB = maskedDB XOR
 // MGF1(H), and the salt is DB's last 32 bytes (recover_pss_salt in crypto.hpp). Signing the
 // same transcript with that salt and the RFC's private key gives the RFC's signature exactly,
-// and so the server's Finished and everything after it match too. Only --rfc8448 does this:
-// a signer must draw a fresh salt for each signature (a salt chosen in advance is one more
-// thing an attacker can know); here the salt, like the key, is published on purpose.
+// and so the server's Finished and everything after it match too. Only --rfc8448 does this;
+// otherwise each signature draws a fresh salt, as RFC 8017 §8.1 intends: a random salt gives
+// PSS its tighter security proof, although, it adds, the randomness is not critical to
+// security. A replayed salt is not what makes this mode unsafe.
+//
+// What does not match yet: the RFC's server sends a NewSessionTicket right after the handshake
+// (and both sides derive the resumption secrets); ours does from chapter 12. So chapter 09's
+// server seals its data and close_notify as records 0 and 1 under its application keys, where
+// the RFC's are 1 and 2: same keys, same plaintext, other nonces, other bytes. Chapters before
+// 09 stop earlier, each as its flow goes (tests/chapters/test_rfc8448_replay.cpp lists them).
 //
 // None of it is secure: the keys, the randoms and the salt are in the RFC for anyone to read.
 // The mode exists so that a reader can put RFC 8448, the book and the live trace side by side
 // and see the same bytes. It refuses what it cannot reproduce (another group, suite, signature
 // scheme, certificate, or a peer that is not the RFC's) with a message that says so.
 //
-// Chapters 10 and later replay more sections the same way: a Section per handshake of the RFC
-// (§5 HelloRetryRequest, §4 resumption and 0-RTT, §6 client authentication), built from its
-// namespace in rfc8448_vectors.hpp; the chapters' choice points stay as they are.
+// Chapters 10 and later replay more sections the same way: a replay::Section per handshake of
+// the RFC (§5 HelloRetryRequest, §4 resumption and 0-RTT, §6 client authentication), built from
+// its namespace in rfc8448_vectors.hpp (::rfc8448::hello_retry...); the chapters' choice points
+// stay as they are.
 #pragma once
 
 #include "crypto.hpp"
