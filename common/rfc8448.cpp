@@ -78,6 +78,7 @@ Section make_simple_1rtt() {
         flight.insert(flight.end(), bytes.begin(), bytes.end());
     }
     s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
+    s.new_session_ticket = message<NewSessionTicket>(v::new_session_ticket);
     return s;
 }
 // ANCHOR_END: simple_1rtt

@@ -89,6 +89,10 @@ struct Section {
     SignatureScheme signature_scheme{};  // of its CertificateVerify (§4.4.3)
     Bytes server_pss_salt;               // the salt in that signature, recovered (see above)
     RecordFraming server_framing;        // EncryptedExtensions ... Finished in one record (§5.1)
+    // What it sends after the handshake (§4.6.1), every field its own choice: ticket_lifetime,
+    // ticket_age_add (random), ticket_nonce, the ticket itself (opaque to the client) and the
+    // early_data extension. Chapter 09 sends none; chapter 12's server takes this one.
+    NewSessionTicket new_session_ticket;
 };
 
 // §3 "Simple 1-RTT Handshake": x25519, TLS_AES_128_GCM_SHA256, rsa_pss_rsae_sha256. Made on

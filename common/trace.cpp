@@ -111,8 +111,8 @@ std::string short_hex(BytesView bytes, std::size_t max) {
 }
 
 std::string text_or_hex(BytesView data) {
-    if (std::all_of(data.begin(), data.end(), [](std::uint8_t b) { return b >= 0x20 && b < 0x7f; }))
-        return std::string(data.begin(), data.end());
+    auto text = [](std::uint8_t b) { return (b >= 0x20 && b < 0x7f) || b == '\n' || b == '\r' || b == '\t'; };
+    if (std::all_of(data.begin(), data.end(), text)) return std::string(data.begin(), data.end());
     return short_hex(data, data.size());
 }
 

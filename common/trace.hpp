@@ -68,7 +68,7 @@ private:
 
 // "3f 2a 91 … (32 bytes)": the first `max` bytes, spaced, then the length.
 std::string short_hex(BytesView bytes, std::size_t max = 16);
-// Data for a result line: as text if every byte is printable ASCII, else as spaced hex.
+// Data for a result line: as text if it is printable ASCII (or tab, CR, LF), else as spaced hex.
 std::string text_or_hex(BytesView data);
 // A classic hex dump: offset, 16 bytes, printable characters.
 std::string hex_dump(BytesView bytes, std::string_view indent = "      ");

@@ -174,6 +174,8 @@ TEST_CASE("RFC 8448 §3's inputs: the ClientHello rebuilt around our key share i
     CHECK(s.server_pss_salt.size() == 32);
     CHECK(load_certificate_chain_pem_file(s.certificate_file) == std::vector<Bytes>{s.certificate});
     CHECK(PrivateKey::load_pem_file(s.key_file).algorithm() == "RSA-1024");
+    CHECK(encode_handshake(s.new_session_ticket) == from_hex(s3::new_session_ticket));
+    CHECK(s.new_session_ticket.max_early_data_size() == 1024u);
 }
 
 TEST_CASE("Inputs: fresh values normally, the RFC's with a section, and a clear refusal for anything else") {
@@ -317,4 +319,11 @@ TEST_CASE("record framing: only a client's first handshake record may say 0x0301
           "1603010006080000020000" "160303000514000001aa");
     CHECK(to_hex(written_by(Role::server, framing, [](RecordLayer& r) -> asio::awaitable<void> { co_await r.flush(); })) ==
           "1603030006080000020000" "160303000514000001aa");
+}
+
+// The chapter 09 client's result line: RFC 8448's 50 bytes of data are not text, a line is.
+TEST_CASE("text_or_hex shows text as text, line ends included, and anything else as hex") {
+    CHECK(text_or_hex(to_bytes("lssnepo steem\n")) == "lssnepo steem\n");
+    CHECK(text_or_hex(Bytes{0x00, 0x01, 0x31}) == "00 01 31");
+    CHECK(text_or_hex(from_hex(s3::client_application_data_payload)).starts_with("00 01 02 03 04"));
 }
