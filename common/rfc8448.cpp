@@ -30,7 +30,8 @@ Message message(std::string_view rfc_hex) {
 // each public key is ours to compute, and the replay test compares it with the RFC's.
 ClientHello with_key_shares_from(ClientHello hello, const std::vector<std::pair<NamedGroup, Bytes>>& private_keys) {
     std::vector<KeyShareEntry> shares;
-    for (const auto& [group, key] : private_keys) shares.push_back({group, key_share_from_private(group, key).public_key});
+    for (const auto& [group, key] : private_keys)
+        shares.push_back({group, key_share_from_private(group, key).public_key});
     for (auto& extension : hello.extensions)
         if (extension.extension_type == ExtensionType::key_share) extension = make_key_share_client(shares);
     return hello;
@@ -66,7 +67,8 @@ Section make_simple_1rtt() {
     const auto verify = message<CertificateVerify>(v::certificate_verify);
     s.signature_scheme = verify.algorithm;
     TranscriptHash transcript(HashAlg::sha256);
-    for (auto m : {v::client_hello, v::server_hello, v::encrypted_extensions, v::certificate}) transcript.update(octets(m));
+    for (auto m : {v::client_hello, v::server_hello, v::encrypted_extensions, v::certificate})
+        transcript.update(octets(m));
     s.server_pss_salt = recover_pss_salt(s.certificate, verify.algorithm,
                                          certificate_verify_content(/*server=*/true, transcript.current()),
                                          verify.signature);
@@ -140,20 +142,20 @@ std::vector<Extension> Inputs::encrypted_extensions() const {
 void Inputs::check_client_hello(Trace& trace, BytesView client_hello_message) const {
     if (!section_) return;
     const Bytes& rfc = section_->client_hello_message;
-    const auto [ours, theirs] = std::mismatch(client_hello_message.begin(), client_hello_message.end(), rfc.begin(), rfc.end());
+    const auto [ours, theirs] =
+        std::mismatch(client_hello_message.begin(), client_hello_message.end(), rfc.begin(), rfc.end());
     if (ours == client_hello_message.end() && theirs == rfc.end()) {
         trace.value("rfc8448", fmt::format("the ClientHello of {}, byte for byte", section_->title));
         return;
     }
     const auto at = static_cast<std::size_t>(ours - client_hello_message.begin());
+    const auto how = ours != client_hello_message.end() && theirs != rfc.end()
+                         ? fmt::format("differs at byte {} ({:02x}, the RFC's {:02x})", at, *ours, *theirs)
+                         : fmt::format("is {} bytes, the RFC's {}", client_hello_message.size(), rfc.size());
     throw AlertError(AlertDescription::handshake_failure,
-                     ours != client_hello_message.end() && theirs != rfc.end()
-                         ? fmt::format("--rfc8448 answers only the ClientHello of {}; this one differs at byte {} ({:02x}, "
-                                       "the RFC's {:02x}): connect with the chapter's client and --rfc8448",
-                                       section_->title, at, *ours, *theirs)
-                         : fmt::format("--rfc8448 answers only the ClientHello of {}; this one is {} bytes, the RFC's {}: "
-                                       "connect with the chapter's client and --rfc8448",
-                                       section_->title, client_hello_message.size(), rfc.size()));
+                     fmt::format("--rfc8448 answers only the ClientHello of {}; this one {}: connect with the "
+                                 "chapter's client and --rfc8448",
+                                 section_->title, how));
 }
 
 std::string Inputs::trust_server_certificate(const std::vector<Bytes>& chain, const std::string& ca,

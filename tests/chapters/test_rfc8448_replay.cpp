@@ -65,7 +65,8 @@ Bytes hex_bytes(const std::string& text) { return tls::from_hex(text); }
 ParsedTrace parse_trace(const std::string& text) {
     static const std::regex message_re(R"(^(->|<-) (\w+) \(\d+ bytes\)$)");
     static const std::regex record_re(R"(^(->|<-) record )");
-    static const std::regex header_re(R"(^      ((?:[0-9a-f]{2} ){4}[0-9a-f]{2})   type, legacy_record_version, length$)");
+    static const std::regex header_re(
+        R"(^      ((?:[0-9a-f]{2} ){4}[0-9a-f]{2})   type, legacy_record_version, length$)");
     static const std::regex dump_re(R"(^      [0-9a-f]{4}  )");
     static const std::regex value_re(R"(^   ([^ ].*?)  ((?:[0-9a-f]{2} )*[0-9a-f]{2})$)");
     ParsedTrace t;
@@ -201,7 +202,8 @@ Check record(std::string_view rfc, Side side, Dir dir, std::size_t n) {
 // What the n-th record sent or received carries: the fragment of a plaintext record, the
 // plaintext of a protected one.
 Check payload(std::string_view rfc, Side side, Dir dir, std::size_t n) {
-    return make_check(rfc, side, "the payload of " + record_label(dir, n), [=](const ParsedTrace& t) -> std::optional<Bytes> {
+    const auto label = "the payload of " + record_label(dir, n);
+    return make_check(rfc, side, label, [=](const ParsedTrace& t) -> std::optional<Bytes> {
         auto r = nth_record(t, dir, n);
         if (!r) return std::nullopt;
         if (!r->plaintext.empty()) return r->plaintext;
@@ -212,7 +214,8 @@ Check payload(std::string_view rfc, Side side, Dir dir, std::size_t n) {
 
 // The n-th value of that name (secrets, keys, IVs): "   early_secret  33 ad ...".
 Check value(std::string_view rfc, Side side, std::string name, std::size_t n = 0) {
-    return make_check(rfc, side, name + (n ? " #" + std::to_string(n) : ""), [=](const ParsedTrace& t) -> std::optional<Bytes> {
+    const auto label = name + (n ? " #" + std::to_string(n) : "");
+    return make_check(rfc, side, label, [=](const ParsedTrace& t) -> std::optional<Bytes> {
         std::size_t seen = 0;
         for (const auto& v : t.values)
             if (v.name == name && seen++ == n) return v.bytes;
@@ -242,14 +245,14 @@ std::string first_difference(const Traces& traces, Checks checks) {
         const std::string what = fmt::format("{}{} ({}: {})", v.where, c.note, side_name(c.side), c.ours);
         auto ours = c.read(traces.of(c.side));
         if (!ours) return what + " is not in our trace";
-        Bytes rfc = tls::from_hex(v.octets);
-        auto cut = [&](Bytes& b) {
-            if (c.rfc_from > b.size()) b.clear();
-            else b = Bytes(b.begin() + static_cast<std::ptrdiff_t>(c.rfc_from),
-                           b.begin() + static_cast<std::ptrdiff_t>(std::min(b.size(), c.rfc_from + std::min(c.length, b.size()))));
+        // Bytes [rfc_from, rfc_from + length) of a value, or what there is of them.
+        auto cut = [&](const Bytes& b) {
+            const auto from = std::min(c.rfc_from, b.size());
+            const auto to = from + std::min(c.length, b.size() - from);
+            return Bytes(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(to));
         };
-        cut(rfc);
-        cut(*ours);
+        const Bytes rfc = cut(tls::from_hex(v.octets));
+        ours = cut(*ours);
         const auto [o, r] = std::mismatch(ours->begin(), ours->end(), rfc.begin(), rfc.end());
         if (o == ours->end() && r == rfc.end()) continue;
         const auto at = static_cast<std::size_t>(o - ours->begin());
@@ -344,7 +347,8 @@ Checks finished() {
                  Checks{verify_data("server_verify_data", S, sent), verify_data("server_verify_data", C, received),
                         payload("server_flight_payload", S, sent, 1), payload("server_flight_payload", C, received, 1),
                         record("server_flight_record", S, sent, 1), record("server_flight_record", C, received, 1),
-                        message("client_finished", C, sent, "Finished"), message("client_finished", S, received, "Finished"),
+                        message("client_finished", C, sent, "Finished"),
+                        message("client_finished", S, received, "Finished"),
                         verify_data("client_verify_data", C, sent), verify_data("client_verify_data", S, received),
                         record("client_finished_record", C, sent, 1), record("client_finished_record", S, received, 1)};
     for (auto side : {S, C}) {
@@ -392,7 +396,8 @@ Checks chapter_checks(int chapter) {
     case 5: return client_hello() + server_hello() + handshake_secrets() + chapter05_keys();
     case 6:
         return client_hello() + server_hello() + handshake_secrets() + handshake_keys() +
-               server_messages({{"encrypted_extensions", "EncryptedExtensions"}}) + flight_prefix(40, "EncryptedExtensions");
+               server_messages({{"encrypted_extensions", "EncryptedExtensions"}}) +
+               flight_prefix(40, "EncryptedExtensions");
     case 7:
         return client_hello() + server_hello() + handshake_secrets() + handshake_keys() +
                server_messages({{"encrypted_extensions", "EncryptedExtensions"},
