@@ -22,6 +22,7 @@
 #include "key_schedule.hpp"
 #include "keylog.hpp"
 #include "paths.hpp"
+#include "rfc8448.hpp"
 
 #include <asio/experimental/awaitable_operators.hpp>
 
@@ -82,7 +83,8 @@ asio::awaitable<std::unique_ptr<Session>> open_session(const Target& target, tls
     co_await socket.async_connect(target.endpoint, asio::use_awaitable);
     socket.set_option(tls::tcp::no_delay(true));  // as tls::connect does: a handshake is small writes
     auto session = std::make_unique<Session>(std::move(socket), trace);
-    co_await handshake(session->conn, target.client);
+    const tls::Inputs inputs(tls::Role::client);  // fresh randomness, never --rfc8448's
+    co_await handshake(session->conn, target.client, inputs);
     co_return session;
 }
 

@@ -17,10 +17,14 @@
 #include <botan/hash.h>
 #include <botan/mac.h>
 #include <botan/mem_ops.h>
+#include <botan/mgf1.h>
+#include <botan/numthry.h>
 #include <botan/pem.h>
 #include <botan/pk_keys.h>
 #include <botan/pkcs8.h>
 #include <botan/pubkey.h>
+#include <botan/rng.h>
+#include <botan/rsa.h>
 #include <botan/system_rng.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
@@ -209,6 +213,12 @@ KeyPair p256_keypair() {
     // §4.2.8.2:  struct { uint8 legacy_form = 4; opaque X[coordinate_length];
     //                     opaque Y[coordinate_length]; } UncompressedPointRepresentation;
     return {key.public_value(Botan::PointGFp::UNCOMPRESSED), Botan::BigInt::encode_1363(key.private_value(), 32)};
+}
+
+KeyPair p256_keypair_from_private(BytesView private_key) {
+    if (private_key.size() != 32) throw std::invalid_argument("P-256 private key must be 32 bytes");
+    Botan::ECDH_PrivateKey key(Botan::system_rng(), p256(), Botan::BigInt(private_key.data(), private_key.size()));
+    return {key.public_value(Botan::PointGFp::UNCOMPRESSED), Secret(private_key.begin(), private_key.end())};
 }
 
 // RFC 8446 §4.2.8.2: "peers MUST validate each other's public key Y by ensuring that the
@@ -400,6 +410,46 @@ Botan::Signature_Format format_of(const SchemeInfo& s) {
     return s.der ? Botan::DER_SEQUENCE : Botan::IEEE_1363;
 }
 
+// RSASSA-PSS RSAE (§4.2.3): the hash, which MGF1 uses too, and the salt length, equal to it.
+struct PssHash {
+    std::string_view botan_name;
+    std::size_t length;
+};
+
+std::optional<PssHash> pss_hash(SignatureScheme scheme) {
+    switch (scheme) {
+    case SignatureScheme::rsa_pss_rsae_sha256: return PssHash{"SHA-256", 32};
+    case SignatureScheme::rsa_pss_rsae_sha384: return PssHash{"SHA-384", 48};
+    case SignatureScheme::rsa_pss_rsae_sha512: return PssHash{"SHA-512", 64};
+    default: return std::nullopt;
+    }
+}
+
+// A "random number generator" that hands out one given salt, once. Botan's PSS encoder takes
+// its salt from the generator passed to sign_message (RFC 8017 §9.1.1 step 4: "Generate a
+// random octet string salt of length sLen"), and asks it for nothing else: the RSA blinding
+// uses the generator the signer was made with. Anything else asked of it is a bug, and throws.
+class FixedSalt final : public Botan::RandomNumberGenerator {
+public:
+    explicit FixedSalt(BytesView salt) : salt_(salt) {}
+    void randomize(std::uint8_t output[], std::size_t length) override {
+        if (used_ || length != salt_.size())
+            throw std::logic_error(fmt::format("the PSS encoder asked for {} random bytes; only the {}-byte salt is here",
+                                               length, salt_.size()));
+        std::copy(salt_.begin(), salt_.end(), output);
+        used_ = true;
+    }
+    bool accepts_input() const override { return false; }
+    void add_entropy(const std::uint8_t[], std::size_t) override {}
+    std::string name() const override { return "fixed RSA-PSS salt"; }
+    void clear() override {}
+    bool is_seeded() const override { return true; }
+
+private:
+    BytesView salt_;
+    bool used_ = false;
+};
+
 }  // namespace
 
 struct PrivateKey::Impl {
@@ -442,15 +492,26 @@ std::vector<SignatureScheme> PrivateKey::schemes() const { return schemes_for_ke
 
 std::string PrivateKey::algorithm() const { return describe_key(*impl_->key); }
 
-Bytes PrivateKey::sign(SignatureScheme scheme, BytesView message) const {
+Bytes PrivateKey::sign(SignatureScheme scheme, BytesView message, const std::optional<Bytes>& pss_salt) const {
     const SchemeInfo* s = scheme_for_key(scheme, *impl_->key);
     if (!s) throw std::invalid_argument(fmt::format("a {} key cannot sign with {}", algorithm(), name(scheme)));
+    if (pss_salt) {
+        const auto h = pss_hash(scheme);
+        if (!h) throw std::invalid_argument(fmt::format("a fixed salt is for RSA-PSS, not {}", name(scheme)));
+        if (pss_salt->size() != h->length)
+            throw std::invalid_argument(fmt::format("{} takes a {}-byte salt, not {} bytes (§4.2.3)", name(scheme),
+                                                    h->length, pss_salt->size()));
+    }
     try {
         auto signer = impl_->signers.find(scheme);
         if (signer == impl_->signers.end())
             signer = impl_->signers
                          .try_emplace(scheme, *impl_->key, Botan::system_rng(), std::string(s->padding), format_of(*s))
                          .first;
+        if (pss_salt) {
+            FixedSalt salt(*pss_salt);
+            return signer->second.sign_message(message.data(), message.size(), salt);
+        }
         return signer->second.sign_message(message.data(), message.size(), Botan::system_rng());
     } catch (const Botan::Exception& e) {
         throw std::runtime_error(fmt::format("signing with {} failed: {}", name(scheme), e.what()));
@@ -482,6 +543,30 @@ bool verify_signature(BytesView leaf_der, SignatureScheme scheme, BytesView mess
     } catch (const std::exception&) {
         return false;  // an unreadable certificate or signature encoding is a failed verification
     }
+}
+
+// RFC 8017 §9.1.2 (EMSA-PSS-VERIFY), run only as far as the salt, on a signature known good.
+Bytes recover_pss_salt(BytesView leaf_der, SignatureScheme scheme, BytesView message, BytesView signature) {
+    const auto h = pss_hash(scheme);
+    if (!h) throw std::invalid_argument(fmt::format("{} is not RSA-PSS: it has no salt", name(scheme)));
+    if (!verify_signature(leaf_der, scheme, message, signature))
+        throw AlertError(AlertDescription::decrypt_error, fmt::format("the {} signature does not verify", name(scheme)));
+    const auto key = parse_certificate(leaf_der, "the certificate").load_subject_public_key();
+    const auto& rsa = dynamic_cast<const Botan::RSA_PublicKey&>(*key);  // verify_signature checked it is RSA
+    // §8.1.2 step 2: m = RSAVP1((n, e), s) = s^e mod n; EM = I2OSP(m, emLen), emLen = ceil((modBits - 1) / 8).
+    const std::size_t em_bits = rsa.get_n().bits() - 1;
+    const std::size_t em_len = (em_bits + 7) / 8;
+    const Botan::BigInt s(signature.data(), signature.size());
+    const auto em = Botan::BigInt::encode_1363(Botan::power_mod(s, rsa.get_e(), rsa.get_n()), em_len);
+    // §9.1.2 steps 5-9: EM = maskedDB || H || 0xbc, maskedDB being emLen - hLen - 1 octets;
+    // DB = maskedDB XOR MGF1(H, emLen - hLen - 1), its leftmost 8 * emLen - emBits bits set to zero.
+    const std::size_t db_len = em_len - h->length - 1;
+    Botan::secure_vector<std::uint8_t> db(em.begin(), em.begin() + static_cast<std::ptrdiff_t>(db_len));
+    const auto mgf_hash = Botan::HashFunction::create_or_throw(std::string(h->botan_name));
+    Botan::mgf1_mask(*mgf_hash, em.data() + db_len, h->length, db.data(), db.size());
+    db[0] &= static_cast<std::uint8_t>(0xff >> (8 * em_len - em_bits));
+    // Step 10: DB = PS || 0x01 || salt, PS all zeros; the salt is as long as the hash (§4.2.3).
+    return Bytes(db.end() - static_cast<std::ptrdiff_t>(h->length), db.end());
 }
 
 std::vector<SignatureScheme> schemes_for_certificate(BytesView leaf_der) {

@@ -104,6 +104,7 @@ Secret x25519(BytesView private_key, BytesView peer_public);
 
 // public_key = the uncompressed point 0x04 || X || Y, 65 bytes (§4.2.8.2).
 KeyPair p256_keypair();
+KeyPair p256_keypair_from_private(BytesView private_key);  // fixed keys (the 32-byte scalar), for RFC 8448
 // Throws AlertError{illegal_parameter} if the peer's point is not 65 bytes, not
 // uncompressed or not on the curve (§4.2.8.2). The result is the X coordinate (§7.4.2).
 Secret p256_ecdh(BytesView private_key, BytesView peer_public);
@@ -168,7 +169,10 @@ public:
     // ECDSA signatures come out DER-encoded, as TLS sends them. Throws
     // std::invalid_argument if `scheme` is not one of schemes(). Keeps a signer per scheme
     // from one call to the next, so one key must not sign in two threads at once.
-    Bytes sign(SignatureScheme scheme, BytesView message) const;
+    // `pss_salt` (RSA-PSS only, as long as the hash, §4.2.3): the salt to use instead of a
+    // fresh random one. Only --rfc8448 gives one: the salt recover_pss_salt() read out of
+    // the RFC's signature, so that ours comes out identical (see common/rfc8448.hpp).
+    Bytes sign(SignatureScheme scheme, BytesView message, const std::optional<Bytes>& pss_salt = std::nullopt) const;
 
 private:
     struct Impl;
@@ -182,6 +186,12 @@ private:
 // RSA-PSS uses MGF1 with the same hash and a salt as long as the hash (§4.2.3).
 bool verify_signature(BytesView leaf_der, SignatureScheme scheme, BytesView message,
                       BytesView signature);
+// The salt inside an RSA-PSS signature (RFC 8017 §9.1), read with the public key alone: once
+// the signature verifies, s^e mod n is the encoded message EM = maskedDB || H || 0xbc, and
+// maskedDB XOR MGF1(H) is DB = 00 ... 00 01 || salt. A salt is random, not secret: it makes
+// each signature of the same message different. Throws AlertError{decrypt_error} if the
+// signature does not verify, std::invalid_argument if `scheme` is not rsa_pss_rsae_*.
+Bytes recover_pss_salt(BytesView leaf_der, SignatureScheme scheme, BytesView message, BytesView signature);
 // The schemes verify_signature accepts for this certificate's key.
 // Throws AlertError{bad_certificate} if the certificate cannot be read.
 std::vector<SignatureScheme> schemes_for_certificate(BytesView leaf_der);

@@ -50,6 +50,7 @@ std::string name(ExtensionType v) {
         case ExtensionType::padding: return "padding";
         case ExtensionType::encrypt_then_mac: return "encrypt_then_mac";
         case ExtensionType::extended_master_secret: return "extended_master_secret";
+        case ExtensionType::record_size_limit: return "record_size_limit";
         case ExtensionType::session_ticket: return "session_ticket";
         case ExtensionType::pre_shared_key: return "pre_shared_key";
         case ExtensionType::early_data: return "early_data";
@@ -100,6 +101,10 @@ std::string name(SignatureScheme v) {
         case SignatureScheme::rsa_pss_pss_sha512: return "rsa_pss_pss_sha512";
         case SignatureScheme::rsa_pkcs1_sha1: return "rsa_pkcs1_sha1";
         case SignatureScheme::ecdsa_sha1: return "ecdsa_sha1";
+        case SignatureScheme::dsa_sha1_RESERVED: return "dsa_sha1_RESERVED";
+        case SignatureScheme::dsa_sha256_RESERVED: return "dsa_sha256_RESERVED";
+        case SignatureScheme::dsa_sha384_RESERVED: return "dsa_sha384_RESERVED";
+        case SignatureScheme::dsa_sha512_RESERVED: return "dsa_sha512_RESERVED";
     }
     return fmt::format("unknown(0x{:04x})", static_cast<unsigned>(v));
 }

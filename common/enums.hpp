@@ -54,6 +54,7 @@ enum class ExtensionType : std::uint16_t {
     padding = 21,
     encrypt_then_mac = 22,       // TLS 1.2 (RFC 7366)
     extended_master_secret = 23, // TLS 1.2 (RFC 7627)
+    record_size_limit = 28,      // RFC 8449 (RFC 8448's client and server send it)
     session_ticket = 35,         // TLS 1.2 (RFC 5077)
     pre_shared_key = 41,
     early_data = 42,
@@ -100,6 +101,11 @@ enum class SignatureScheme : std::uint16_t {
     rsa_pss_pss_sha512 = 0x080b,
     rsa_pkcs1_sha1 = 0x0201,
     ecdsa_sha1 = 0x0203,
+    // Reserved: TLS 1.2's DSA, which TLS 1.3 does not use (RFC 8448's client still offers them).
+    dsa_sha1_RESERVED = 0x0202,
+    dsa_sha256_RESERVED = 0x0402,
+    dsa_sha384_RESERVED = 0x0502,
+    dsa_sha512_RESERVED = 0x0602,
 };
 
 // RFC 8446 §B.4: uint8 CipherSuite[2];

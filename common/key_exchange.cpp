@@ -21,6 +21,14 @@ KeyPair generate_key_share(NamedGroup group) {
     }
 }
 
+KeyPair key_share_from_private(NamedGroup group, BytesView private_key) {
+    switch (group) {
+        case NamedGroup::x25519: return x25519_keypair_from_private(private_key);
+        case NamedGroup::secp256r1: return p256_keypair_from_private(private_key);
+        default: throw std::invalid_argument("key_share_from_private: unsupported group " + name(group));
+    }
+}
+
 Secret shared_secret(NamedGroup group, BytesView private_key, BytesView peer_key_exchange) {
     switch (group) {
         case NamedGroup::x25519: return x25519(private_key, peer_key_exchange);

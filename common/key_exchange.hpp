@@ -14,6 +14,8 @@ bool is_supported_group(NamedGroup group);
 
 // A fresh key pair for `group`: public key in the key_exchange encoding of §4.2.8.2.
 KeyPair generate_key_share(NamedGroup group);
+// The key pair whose private key is given (RFC 8448's published keys, for --rfc8448).
+KeyPair key_share_from_private(NamedGroup group, BytesView private_key);
 
 // The (EC)DHE shared secret of §7.4. Throws AlertError{illegal_parameter} for a peer
 // share that is malformed or (X25519) gives the all-zero value.

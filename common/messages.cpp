@@ -351,6 +351,12 @@ std::string decode_extension(const Extension& e, Where where) {
         case T::application_layer_protocol_negotiation:
             return printable(parse_alpn(d));
         case T::cookie: return hex_preview(parse_cookie(d));
+        case T::record_size_limit: {  // RFC 8449 §4: uint16 RecordSizeLimit. Shown, not acted on.
+            ByteReader r(d, "record_size_limit");
+            auto limit = r.u16();
+            r.expect_end();
+            return fmt::format("{} bytes", limit);
+        }
         case T::early_data:
             if (where == NST) return fmt::format("max_early_data_size {}", parse_max_early_data_size(d));
             parse_empty(d, "early_data");

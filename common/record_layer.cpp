@@ -1,4 +1,4 @@
-// common/record_layer.cpp — introduced in chapter 02, grown in chapters 06 and 09. RFC 8446 §5, §6.
+// common/record_layer.cpp — introduced in chapter 02, grown in chapters 03, 06 and 09. RFC 8446 §5, §6.
 #include "record_layer.hpp"
 
 #include <algorithm>
@@ -141,6 +141,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
             // ANCHOR_END: close_notify
             co_return record;
         }
+        queue_coalesced();
         if (!pending_.empty() && !writing_) co_await flush();  // never wait for an answer to bytes we hold
         // ANCHOR: read_more
         // Read straight into the reader's buffer (no copy, and no 16 KiB array in this
@@ -191,6 +192,7 @@ asio::awaitable<void> RecordLayer::drain() {
 
 asio::awaitable<void> RecordLayer::write_raw(BytesView bytes) {
     if (write_error_) std::rethrow_exception(write_error_);
+    queue_coalesced();
     pending_.insert(pending_.end(), bytes.begin(), bytes.end());
     if (holding_) co_return;
     co_await drain();
@@ -199,18 +201,39 @@ asio::awaitable<void> RecordLayer::write_raw(BytesView bytes) {
 void RecordLayer::hold_writes() { holding_ = true; }
 
 asio::awaitable<void> RecordLayer::flush() {
+    queue_coalesced();
     holding_ = false;
     if (pending_.empty() && !writing_) co_return;
     co_await drain();
 }
 
 asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView data) {
-    if (!write_protection_) {
-        for (auto& record : encode_records(type, data)) {
-            trace_.record(Direction::send, record);
-            co_await write_raw(record);
-        }
+    if (write_error_) std::rethrow_exception(write_error_);
+    // ANCHOR: coalesce
+    // §5.1: "Handshake messages MAY be coalesced into a single TLSPlaintext record". With
+    // RecordFraming::coalesce_handshake_messages they wait here for the ones that follow.
+    if (framing_.coalesce_handshake_messages && type == ContentType::handshake) {
+        coalesced_.insert(coalesced_.end(), data.begin(), data.end());
         co_return;
+    }
+    // ANCHOR_END: coalesce
+    queue_coalesced();
+    queue_records(type, data);
+    if (!holding_) co_await drain();
+}
+
+// Frames or seals `data` as records of `type` and queues them for drain(): records are made
+// in the order they are written, so their sequence numbers follow that order (§5.3).
+void RecordLayer::queue_records(ContentType type, BytesView data) {
+    if (!write_protection_) {
+        // §5.1: an initial ClientHello may say 0x0301 (RecordFraming); every other record 0x0303.
+        const bool client_hello = role_ == Role::client && type == ContentType::handshake && !sent_handshake_;
+        sent_handshake_ = sent_handshake_ || type == ContentType::handshake;
+        for (auto& record : encode_records(type, data, client_hello ? framing_.initial_client_hello_version : TLS1_2)) {
+            trace_.record(Direction::send, record);
+            pending_.insert(pending_.end(), record.begin(), record.end());
+        }
+        return;
     }
     // ANCHOR: write_protected
     // §5.2: each chunk of at most 2^14 bytes becomes one TLSCiphertext whose outer
@@ -221,12 +244,23 @@ asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView dat
             return fmt::format("{}({}) {} bytes, sequence number {}", name(type), static_cast<int>(type), n,
                                write_protection_->sequence_number());
         });
+        trace_.hex(data.first(n), "plaintext");
         auto record = write_protection_->seal(type, data.first(n));
         trace_.record(Direction::send, record);
-        co_await write_raw(record);
+        pending_.insert(pending_.end(), record.begin(), record.end());
         data = data.subspan(n);
     } while (!data.empty());
     // ANCHOR_END: write_protected
+}
+
+// The handshake messages waiting to share a record go into the queue, under the keys they
+// were written under: called before anything else is written, before reading, by flush()
+// and before the write keys change.
+void RecordLayer::queue_coalesced() {
+    if (coalesced_.empty()) return;
+    auto messages = std::move(coalesced_);
+    coalesced_.clear();
+    queue_records(ContentType::handshake, messages);
 }
 
 // ANCHOR: install_by_side
@@ -246,6 +280,7 @@ void RecordLayer::install(const SuiteInfo& suite, const ServerTrafficSecret& sec
 
 // §7.3: [sender]_write_key and [sender]_write_iv from the sender's traffic secret.
 void RecordLayer::install_write(const SuiteInfo& suite, BytesView secret, std::string_view sender) {
+    queue_coalesced();  // what was written under the old keys is sealed with them
     auto keys = traffic_keys(suite, secret);
     trace_.value(fmt::format("{}_write_key", sender), keys.key);
     trace_.value(fmt::format("{}_write_iv", sender), keys.iv);
@@ -278,6 +313,8 @@ asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std:
     // §6: alerts are protected like any record once write keys are in place.
     Bytes record;
     try {
+        queue_coalesced();  // handshake messages written before the alert go before it
+        if (write_protection_) trace_.hex(alert.encode(), "plaintext");
         record = write_protection_ ? write_protection_->seal(ContentType::alert, alert.encode())
                                    : encode_record(ContentType::alert, alert.encode());
     } catch (const std::exception&) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace tls {
@@ -69,7 +70,8 @@ void Trace::message(Direction dir, std::string_view msg_name, const Fields& fiel
 
 void Trace::value(std::string_view value_name, BytesView bytes) {
     if (options_.quiet) return;
-    line(yellow, fmt::format("   {}  {}", value_name, short_hex(bytes, 32)));
+    // --hex shows every byte, so that a value can be checked against RFC 8448's in full.
+    line(yellow, fmt::format("   {}  {}", value_name, short_hex(bytes, options_.hex ? bytes.size() : 32)));
 }
 
 void Trace::value(std::string_view value_name, std::string_view text) {
@@ -106,6 +108,12 @@ std::string short_hex(BytesView bytes, std::size_t max) {
     }
     if (bytes.size() > max) out += fmt::format(" … ({} bytes)", bytes.size());
     return out;
+}
+
+std::string text_or_hex(BytesView data) {
+    auto text = [](std::uint8_t b) { return (b >= 0x20 && b < 0x7f) || b == '\n' || b == '\r' || b == '\t'; };
+    if (std::all_of(data.begin(), data.end(), text)) return std::string(data.begin(), data.end());
+    return short_hex(data, data.size());
 }
 
 std::string hex_dump(BytesView bytes, std::string_view indent) {

@@ -36,7 +36,8 @@ public:
     void record(Direction dir, BytesView encoded_record);
     // A decoded message and its fields: "-> ClientHello (handshake 1, 243 bytes)".
     void message(Direction dir, std::string_view name, const Fields& fields, BytesView raw = {});
-    // A named value the reader should see, e.g. a secret: "   shared_secret  3f 2a …".
+    // A named value the reader should see, e.g. a secret: "   shared_secret  3f 2a …"
+    // (its first 32 bytes; with --hex all of them).
     void value(std::string_view name, BytesView bytes);
     void value(std::string_view name, std::string_view text);
     // The same, for text that costs something to make (a certificate parsed to describe it):
@@ -67,6 +68,8 @@ private:
 
 // "3f 2a 91 … (32 bytes)": the first `max` bytes, spaced, then the length.
 std::string short_hex(BytesView bytes, std::size_t max = 16);
+// Data for a result line: as text if it is printable ASCII (or tab, CR, LF), else as spaced hex.
+std::string text_or_hex(BytesView data);
 // A classic hex dump: offset, 16 bytes, printable characters.
 std::string hex_dump(BytesView bytes, std::string_view indent = "      ");
 

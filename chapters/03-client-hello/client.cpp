@@ -4,6 +4,7 @@
 // (EC)DHE key share so the handshake can finish in one round trip (§2).
 #include "connection.hpp"
 #include "key_exchange.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -38,9 +39,11 @@ tls::ClientHello build_client_hello(const Options& options, const tls::KeyShareE
 // ANCHOR_END: build_client_hello
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
-    auto share = tls::generate_key_share(tls::NamedGroup::x25519);
-    auto client_hello = build_client_hello(options, {tls::NamedGroup::x25519, share.public_key});
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const tls::Inputs& inputs) {
+    auto share = inputs.key_share(tls::NamedGroup::x25519);  // a fresh key, or the RFC's (--rfc8448)
+    // --rfc8448 sends the RFC's ClientHello, with its fields and extensions, not ours.
+    auto client_hello = inputs.rfc8448() ? inputs.rfc8448()->client_hello
+                                         : build_client_hello(options, {tls::NamedGroup::x25519, share.public_key});
     co_await conn.write(client_hello);
 
     // This chapter stops here: it only reports what the server answered with.
@@ -61,11 +64,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<int> run(const Options& options) {
+asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
     tls::Connection conn(socket, trace, tls::Role::client);
-    co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_return co_await tls::guarded(conn.records(), handshake(conn, options, inputs)) ? 0 : 1;
 }
 
 }  // namespace
@@ -75,6 +79,11 @@ int main(int argc, char** argv) {
     CLI::App app{"Chapter 03 client: sends a TLS 1.3 ClientHello and reports what the server answers."};
     tls::add_options(app, options);
     app.add_option("--server-name", options.server_name, "Host name to send in server_name")->capture_default_str();
+    tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {"--server-name"});
     CLI11_PARSE(app, argc, argv);
-    return tls::run_client([&] { return run(options); });
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's client: its server name
+        options.server_name = rfc->server_name;
+    }
+    return tls::run_client([&] { return run(options, inputs); });
 }

@@ -3,6 +3,7 @@
 // prints the whole tree. It checks that the hello is one a TLS 1.3 server could
 // answer, then cancels politely: ServerHello is chapter 04.
 #include "connection.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -44,9 +45,10 @@ void check_client_hello(const tls::ClientHello& hello) {
 // ANCHOR_END: check_client_hello
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn) {
+asio::awaitable<void> handshake(tls::Connection& conn, const tls::Inputs& inputs) {
     auto [client_hello, raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(client_hello);
+    inputs.check_client_hello(conn.trace(), raw);  // --rfc8448 answers only the RFC's
     conn.trace().result(fmt::format("ClientHello decoded: {} cipher suites, {} extensions", client_hello.cipher_suites.size(),
                                     client_hello.extensions.size()));
     // §6.1 user_canceled: "the sender is canceling the handshake for some reason
@@ -55,9 +57,10 @@ asio::awaitable<void> handshake(tls::Connection& conn) {
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<void> serve_connection(tls::tcp::socket socket, tls::Trace& trace) {
+asio::awaitable<void> serve_connection(const tls::Inputs& inputs, tls::tcp::socket socket, tls::Trace& trace) {
     tls::Connection conn(socket, trace, tls::Role::server);
-    co_await tls::guarded(conn.records(), handshake(conn));
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_await tls::guarded(conn.records(), handshake(conn, inputs));
 }
 
 }  // namespace
@@ -66,6 +69,10 @@ int main(int argc, char** argv) {
     tls::ServerOptions options;
     CLI::App app{"Chapter 03 server: decodes and prints each client's ClientHello."};
     tls::add_options(app, options);
+    tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {});
     CLI11_PARSE(app, argc, argv);
-    return tls::serve(options, serve_connection);
+    return tls::serve(options, [&](tls::tcp::socket socket, tls::Trace& trace) {
+        return serve_connection(inputs, std::move(socket), trace);
+    });
 }

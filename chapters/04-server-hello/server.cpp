@@ -4,6 +4,7 @@
 // Encryption would begin next; that is chapter 06, so the server cancels here.
 #include "connection.hpp"
 #include "key_exchange.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -78,45 +79,47 @@ Negotiated negotiate(const tls::ClientHello& hello) {
 // ANCHOR_END: negotiate
 
 // ANCHOR: send_server_hello
-// §4.1.3: our choices, and our own key share for the chosen group.
+// §4.1.3: our random, our choices, and our own key share for the chosen group.
 asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
-                                              const Negotiated& n, const tls::KeyPair& our_share) {
+                                              const Negotiated& n, const tls::Random& random,
+                                              const tls::KeyPair& our_share) {
     tls::ServerHello hello;
-    auto random = tls::random_bytes(32);
-    std::copy(random.begin(), random.end(), hello.random.begin());
+    hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
     hello.extensions = {
-        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
         tls::make_key_share_server({n.client_share.group, our_share.public_key}),  // §4.2.8
+        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
     };
     co_return co_await conn.write(hello);
 }
 // ANCHOR_END: send_server_hello
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn) {
+asio::awaitable<void> handshake(tls::Connection& conn, const tls::Inputs& inputs) {
     auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(client_hello);
+    inputs.check_client_hello(conn.trace(), client_hello_raw);  // --rfc8448 answers only the RFC's
     auto negotiated = negotiate(client_hello);
     conn.trace().value("negotiated", fmt::format("{}, {}", name(negotiated.cipher_suite), name(negotiated.client_share.group)));
 
-    auto our_share = tls::generate_key_share(negotiated.client_share.group);
+    auto our_share = inputs.key_share(negotiated.client_share.group);  // fresh, or the RFC's (--rfc8448)
     // §7.4: both sides will hold the same secret, though it never crosses the wire.
     // Computed before answering, so a bad client share (§7.4.2) gets only an alert.
     auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
-    co_await send_server_hello(conn, client_hello, negotiated, our_share);
+    co_await send_server_hello(conn, client_hello, negotiated, inputs.random(), our_share);
 
     // Everything after ServerHello is encrypted (chapter 06): stop here.
     co_await conn.records().send_alert(tls::AlertDescription::user_canceled, "encryption begins in chapter 06");
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<void> serve_connection(tls::tcp::socket socket, tls::Trace& trace) {
+asio::awaitable<void> serve_connection(const tls::Inputs& inputs, tls::tcp::socket socket, tls::Trace& trace) {
     tls::Connection conn(socket, trace, tls::Role::server);
-    co_await tls::guarded(conn.records(), handshake(conn));
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_await tls::guarded(conn.records(), handshake(conn, inputs));
 }
 
 }  // namespace
@@ -125,6 +128,10 @@ int main(int argc, char** argv) {
     tls::ServerOptions options;
     CLI::App app{"Chapter 04 server: negotiates, answers with ServerHello and computes the shared secret."};
     tls::add_options(app, options);
+    tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {});
     CLI11_PARSE(app, argc, argv);
-    return tls::serve(options, serve_connection);
+    return tls::serve(options, [&](tls::tcp::socket socket, tls::Trace& trace) {
+        return serve_connection(inputs, std::move(socket), trace);
+    });
 }

@@ -6,6 +6,7 @@
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -110,11 +111,12 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
 // ANCHOR_END: check_server_hello
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
-    KeyShares shares;
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const tls::Inputs& inputs) {
+    KeyShares shares;  // fresh keys, or the RFC's (--rfc8448)
     for (auto& g : options.groups)
-        if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), tls::generate_key_share(parse_group(g)));
-    auto client_hello = build_client_hello(options, shares);
+        if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), inputs.key_share(parse_group(g)));
+    // --rfc8448 sends the RFC's ClientHello, with its fields and extensions, not ours.
+    auto client_hello = inputs.rfc8448() ? inputs.rfc8448()->client_hello : build_client_hello(options, shares);
     auto client_hello_raw = co_await conn.write(client_hello);
 
     auto [server_hello, server_hello_raw] = co_await conn.read<tls::ServerHello>();
@@ -154,11 +156,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<int> run(const Options& options) {
+asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
     tls::Connection conn(socket, trace, tls::Role::client);
-    co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_return co_await tls::guarded(conn.records(), handshake(conn, options, inputs)) ? 0 : 1;
 }
 
 }  // namespace
@@ -173,6 +176,12 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}))
         ->capture_default_str();
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
+    tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {"--server-name", "--groups"});
     CLI11_PARSE(app, argc, argv);
-    return tls::run_client([&] { return run(options); });
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's client: its server name and key share
+        options.server_name = rfc->server_name;
+        options.groups = rfc->client_groups;
+    }
+    return tls::run_client([&] { return run(options, inputs); });
 }

@@ -5,6 +5,7 @@
 #include "connection.hpp"
 #include "handshake_steps.hpp"
 #include "key_exchange.hpp"
+#include "rfc8448.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
 
@@ -85,26 +86,27 @@ Negotiated negotiate(const tls::ClientHello& hello) {
 // ANCHOR_END: negotiate
 
 // ANCHOR: send_server_hello
-// §4.1.3: our choices, and our own key share for the chosen group.
+// §4.1.3: our random, our choices, and our own key share for the chosen group.
 asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
-                                              const Negotiated& n, const tls::KeyPair& our_share) {
+                                              const Negotiated& n, const tls::Random& random,
+                                              const tls::KeyPair& our_share) {
     tls::ServerHello hello;
-    auto random = tls::random_bytes(32);
-    std::copy(random.begin(), random.end(), hello.random.begin());
+    hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
     hello.extensions = {
-        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
         tls::make_key_share_server({n.client_share.group, our_share.public_key}),  // §4.2.8
+        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
     };
     co_return co_await conn.write(hello);
 }
 // ANCHOR_END: send_server_hello
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const tls::Inputs& inputs) {
     auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(client_hello);
+    inputs.check_client_hello(conn.trace(), client_hello_raw);  // --rfc8448 answers only the RFC's
     auto negotiated = negotiate(client_hello);
     conn.trace().value("negotiated", fmt::format("{}, {}", name(negotiated.cipher_suite), name(negotiated.client_share.group)));
     // §4.4.1: the suite's hash runs over every handshake message, in order.
@@ -112,22 +114,23 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     tls::TranscriptHash transcript(suite.hash);
     transcript.update(client_hello_raw);
 
-    auto our_share = tls::generate_key_share(negotiated.client_share.group);
+    auto our_share = inputs.key_share(negotiated.client_share.group);  // fresh, or the RFC's (--rfc8448)
     // §7.4: both sides will hold the same secret, though it never crosses the wire.
     // Computed before answering, so a bad client share (§7.4.2) gets only an alert.
     auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
-    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
+    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, inputs.random(), our_share));
     // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
     tls::EarlySecret early(suite.hash);
     auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, tls::KeyLog(options.keylog),
                                               client_hello.random);
 
     // ANCHOR: protect
-    // Appendix D.4: a dummy change_cipher_spec right after ServerHello makes the
-    // handshake look like a TLS 1.2 resumption to middleboxes.
-    co_await conn.records().write_change_cipher_spec();
+    // Appendix D.4: in middlebox compatibility mode, which the client asks for with a non-empty
+    // legacy_session_id, a dummy change_cipher_spec right after ServerHello makes the handshake
+    // look like a TLS 1.2 resumption to middleboxes. (RFC 8448 §3 is the trace without it.)
+    if (!client_hello.legacy_session_id.empty()) co_await conn.records().write_change_cipher_spec();
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
     conn.install(suite, keys.server_handshake_traffic_secret);  // what we send
@@ -135,7 +138,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     // ANCHOR_END: protect
 
     // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
-    tls::EncryptedExtensions encrypted_extensions;  // nothing to add yet
+    tls::EncryptedExtensions encrypted_extensions{inputs.encrypted_extensions()};  // ours: none yet
     transcript.update(co_await conn.write(encrypted_extensions));
 
     // Certificate and CertificateVerify come next (chapter 07): stop here, encrypted.
@@ -143,9 +146,11 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<void> serve_connection(const Options& options, tls::tcp::socket socket, tls::Trace& trace) {
+asio::awaitable<void> serve_connection(const Options& options, const tls::Inputs& inputs, tls::tcp::socket socket,
+                                       tls::Trace& trace) {
     tls::Connection conn(socket, trace, tls::Role::server);
-    co_await tls::guarded(conn.records(), handshake(conn, options));
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_await tls::guarded(conn.records(), handshake(conn, options, inputs));
 }
 
 }  // namespace
@@ -155,8 +160,10 @@ int main(int argc, char** argv) {
     CLI::App app{"Chapter 06 server: ServerHello, then EncryptedExtensions in an encrypted record."};
     tls::add_options(app, options);
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
+    tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {});
     CLI11_PARSE(app, argc, argv);
     return tls::serve(options, [&](tls::tcp::socket socket, tls::Trace& trace) {
-        return serve_connection(options, std::move(socket), trace);
+        return serve_connection(options, inputs, std::move(socket), trace);
     });
 }

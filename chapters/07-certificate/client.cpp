@@ -8,6 +8,7 @@
 #include "key_schedule.hpp"
 #include "keylog.hpp"
 #include "paths.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -116,7 +117,8 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
 
 // ANCHOR: read_certificate
 // §4.4.2 and §4.4.2.4: the server's chain, validated against our trust anchors.
-asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Options& options, tls::TranscriptHash& transcript) {
+asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Options& options, const tls::Inputs& inputs,
+                                             tls::TranscriptHash& transcript) {
     auto [certificate, raw] = co_await conn.read<tls::Certificate>();
     transcript.update(raw);
     // §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
@@ -129,8 +131,8 @@ asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Option
         chain.push_back(entry.cert_data);
     }
     // Chain to a trust anchor, validity period, host name: each failure names its alert (§6.2).
-    tls::validate_certificate_chain(chain, options.ca, options.server_name);
-    conn.trace().value("certificate chain", fmt::format("trusted for {} (anchors from {})", options.server_name, options.ca));
+    // (--rfc8448 pins the RFC's certificate instead, which could pass none of these.)
+    conn.trace().value("certificate chain", inputs.trust_server_certificate(chain, options.ca, options.server_name));
     co_return chain.front();
 }
 // ANCHOR_END: read_certificate
@@ -152,11 +154,12 @@ asio::awaitable<void> read_certificate_verify(tls::Connection& conn, tls::BytesV
 // ANCHOR_END: read_certificate_verify
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
-    KeyShares shares;
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const tls::Inputs& inputs) {
+    KeyShares shares;  // fresh keys, or the RFC's (--rfc8448)
     for (auto& g : options.groups)
-        if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), tls::generate_key_share(parse_group(g)));
-    auto client_hello = build_client_hello(options, shares);
+        if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), inputs.key_share(parse_group(g)));
+    // --rfc8448 sends the RFC's ClientHello, with its fields and extensions, not ours.
+    auto client_hello = inputs.rfc8448() ? inputs.rfc8448()->client_hello : build_client_hello(options, shares);
     auto client_hello_raw = co_await conn.write(client_hello);
 
     auto [server_hello, server_hello_raw] = co_await conn.read<tls::ServerHello>();
@@ -189,7 +192,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     auto [encrypted_extensions, encrypted_extensions_raw] = co_await conn.read<tls::EncryptedExtensions>();
     transcript.update(encrypted_extensions_raw);
 
-    auto leaf = co_await read_certificate(conn, options, transcript);
+    auto leaf = co_await read_certificate(conn, options, inputs, transcript);
     co_await read_certificate_verify(conn, leaf, transcript);
     conn.trace().result(fmt::format("server authenticated as {}: {} with {}", options.server_name,
                                     name(server_hello.cipher_suite), name(server_share.group)));
@@ -199,11 +202,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<int> run(const Options& options) {
+asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
     tls::Connection conn(socket, trace, tls::Role::client);
-    co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_return co_await tls::guarded(conn.records(), handshake(conn, options, inputs)) ? 0 : 1;
 }
 
 }  // namespace
@@ -220,6 +224,12 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}))
         ->capture_default_str();
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
+    tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {"--server-name", "--ca", "--groups"});
     CLI11_PARSE(app, argc, argv);
-    return tls::run_client([&] { return run(options); });
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's client: its server name and key share
+        options.server_name = rfc->server_name;
+        options.groups = rfc->client_groups;
+    }
+    return tls::run_client([&] { return run(options, inputs); });
 }

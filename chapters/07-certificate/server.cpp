@@ -8,6 +8,7 @@
 #include "key_schedule.hpp"
 #include "keylog.hpp"
 #include "paths.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -111,17 +112,17 @@ Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key) 
 
 
 // ANCHOR: send_server_hello
-// §4.1.3: our choices, and our own key share for the chosen group.
+// §4.1.3: our random, our choices, and our own key share for the chosen group.
 asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
-                                              const Negotiated& n, const tls::KeyPair& our_share) {
+                                              const Negotiated& n, const tls::Random& random,
+                                              const tls::KeyPair& our_share) {
     tls::ServerHello hello;
-    auto random = tls::random_bytes(32);
-    std::copy(random.begin(), random.end(), hello.random.begin());
+    hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
     hello.extensions = {
-        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
         tls::make_key_share_server({n.client_share.group, our_share.public_key}),  // §4.2.8
+        tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
     };
     co_return co_await conn.write(hello);
 }
@@ -142,18 +143,22 @@ asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Creden
 // ANCHOR: send_certificate_verify
 // §4.4.3: a signature over Transcript-Hash(ClientHello ... Certificate), wrapped so
 // it can never be mistaken for a signature made in another context.
+// RSA-PSS takes a fresh random salt; with --rfc8448 the one in the RFC's signature (rfc8448.hpp).
 asio::awaitable<tls::Bytes> send_certificate_verify(tls::Connection& conn, const Credentials& credentials,
-                                                    tls::SignatureScheme scheme, const tls::TranscriptHash& transcript) {
+                                                    tls::SignatureScheme scheme, const tls::TranscriptHash& transcript,
+                                                    const tls::Inputs& inputs) {
     auto content = tls::certificate_verify_content(/*server=*/true, transcript.current());
-    tls::CertificateVerify verify{scheme, credentials.key.sign(scheme, content)};
+    tls::CertificateVerify verify{scheme, credentials.key.sign(scheme, content, inputs.pss_salt(scheme))};
     co_return co_await conn.write(verify);
 }
 // ANCHOR_END: send_certificate_verify
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const Credentials& credentials) {
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const Credentials& credentials,
+                                const tls::Inputs& inputs) {
     auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(client_hello);
+    inputs.check_client_hello(conn.trace(), client_hello_raw);  // --rfc8448 answers only the RFC's
     auto negotiated = negotiate(client_hello, credentials.key);
     conn.trace().value("negotiated", fmt::format("{}, {}, {}", name(negotiated.cipher_suite),
                                                  name(negotiated.client_share.group), name(negotiated.signature_scheme)));
@@ -162,22 +167,23 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     tls::TranscriptHash transcript(suite.hash);
     transcript.update(client_hello_raw);
 
-    auto our_share = tls::generate_key_share(negotiated.client_share.group);
+    auto our_share = inputs.key_share(negotiated.client_share.group);  // fresh, or the RFC's (--rfc8448)
     // §7.4: both sides will hold the same secret, though it never crosses the wire.
     // Computed before answering, so a bad client share (§7.4.2) gets only an alert.
     auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
                                      negotiated.client_share.key_exchange);
     conn.trace().value("shared_secret", shared);
-    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
+    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, inputs.random(), our_share));
     // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
     tls::EarlySecret early(suite.hash);
     auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, tls::KeyLog(options.keylog),
                                               client_hello.random);
 
     // ANCHOR: protect
-    // Appendix D.4: a dummy change_cipher_spec right after ServerHello makes the
-    // handshake look like a TLS 1.2 resumption to middleboxes.
-    co_await conn.records().write_change_cipher_spec();
+    // Appendix D.4: in middlebox compatibility mode, which the client asks for with a non-empty
+    // legacy_session_id, a dummy change_cipher_spec right after ServerHello makes the handshake
+    // look like a TLS 1.2 resumption to middleboxes. (RFC 8448 §3 is the trace without it.)
+    if (!client_hello.legacy_session_id.empty()) co_await conn.records().write_change_cipher_spec();
     conn.records().allow_compatibility_ccs(true);
     // §5.2: from here on, records are protected with the handshake traffic keys.
     conn.install(suite, keys.server_handshake_traffic_secret);  // what we send
@@ -185,21 +191,22 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // ANCHOR_END: protect
 
     // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
-    tls::EncryptedExtensions encrypted_extensions;  // nothing to add yet
+    tls::EncryptedExtensions encrypted_extensions{inputs.encrypted_extensions()};  // ours: none yet
     transcript.update(co_await conn.write(encrypted_extensions));
 
     transcript.update(co_await send_certificate(conn, credentials));
-    transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript));
+    transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript, inputs));
 
     // Finished comes next (chapter 08): stop here, encrypted.
     co_await conn.records().send_alert(tls::AlertDescription::user_canceled, "Finished comes in chapter 08");
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<void> serve_connection(const Options& options, const Credentials& credentials, tls::tcp::socket socket,
-                                       tls::Trace& trace) {
+asio::awaitable<void> serve_connection(const Options& options, const Credentials& credentials, const tls::Inputs& inputs,
+                                       tls::tcp::socket socket, tls::Trace& trace) {
     tls::Connection conn(socket, trace, tls::Role::server);
-    co_await tls::guarded(conn.records(), handshake(conn, options, credentials));
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_await tls::guarded(conn.records(), handshake(conn, options, credentials, inputs));
 }
 
 }  // namespace
@@ -211,9 +218,15 @@ int main(int argc, char** argv) {
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
     app.add_option("--cert", options.cert, "PEM file: our certificate first, then any intermediates")->capture_default_str();
     app.add_option("--key", options.key, "PKCS#8 PEM file: the certificate's private key")->capture_default_str();
+    tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {"--cert", "--key"});
     CLI11_PARSE(app, argc, argv);
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key
+        options.cert = rfc->certificate_file;
+        options.key = rfc->key_file;
+    }
     Credentials credentials{tls::load_certificate_chain_pem_file(options.cert), tls::PrivateKey::load_pem_file(options.key)};
     return tls::serve(options, [&](tls::tcp::socket socket, tls::Trace& trace) {
-        return serve_connection(options, credentials, std::move(socket), trace);
+        return serve_connection(options, credentials, inputs, std::move(socket), trace);
     });
 }

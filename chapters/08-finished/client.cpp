@@ -7,6 +7,7 @@
 #include "key_schedule.hpp"
 #include "keylog.hpp"
 #include "paths.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -115,7 +116,8 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
 
 // ANCHOR: read_certificate
 // §4.4.2 and §4.4.2.4: the server's chain, validated against our trust anchors.
-asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Options& options, tls::TranscriptHash& transcript) {
+asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Options& options, const tls::Inputs& inputs,
+                                             tls::TranscriptHash& transcript) {
     auto [certificate, raw] = co_await conn.read<tls::Certificate>();
     transcript.update(raw);
     // §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
@@ -128,8 +130,8 @@ asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Option
         chain.push_back(entry.cert_data);
     }
     // Chain to a trust anchor, validity period, host name: each failure names its alert (§6.2).
-    tls::validate_certificate_chain(chain, options.ca, options.server_name);
-    conn.trace().value("certificate chain", fmt::format("trusted for {} (anchors from {})", options.server_name, options.ca));
+    // (--rfc8448 pins the RFC's certificate instead, which could pass none of these.)
+    conn.trace().value("certificate chain", inputs.trust_server_certificate(chain, options.ca, options.server_name));
     co_return chain.front();
 }
 // ANCHOR_END: read_certificate
@@ -151,11 +153,12 @@ asio::awaitable<void> read_certificate_verify(tls::Connection& conn, tls::BytesV
 // ANCHOR_END: read_certificate_verify
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
-    KeyShares shares;
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const tls::Inputs& inputs) {
+    KeyShares shares;  // fresh keys, or the RFC's (--rfc8448)
     for (auto& g : options.groups)
-        if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), tls::generate_key_share(parse_group(g)));
-    auto client_hello = build_client_hello(options, shares);
+        if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), inputs.key_share(parse_group(g)));
+    // --rfc8448 sends the RFC's ClientHello, with its fields and extensions, not ours.
+    auto client_hello = inputs.rfc8448() ? inputs.rfc8448()->client_hello : build_client_hello(options, shares);
     auto client_hello_raw = co_await conn.write(client_hello);
 
     auto [server_hello, server_hello_raw] = co_await conn.read<tls::ServerHello>();
@@ -188,7 +191,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
     auto [encrypted_extensions, encrypted_extensions_raw] = co_await conn.read<tls::EncryptedExtensions>();
     transcript.update(encrypted_extensions_raw);
 
-    auto leaf = co_await read_certificate(conn, options, transcript);
+    auto leaf = co_await read_certificate(conn, options, inputs, transcript);
     co_await read_certificate_verify(conn, leaf, transcript);
     co_await tls::read_finished(conn, keys.server_handshake_traffic_secret, transcript);
 
@@ -199,9 +202,10 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
                                                     client_hello.random);
     conn.install(suite, app_keys.server_application_traffic_secret_0);
     conn.records().allow_compatibility_ccs(false);  // Appendix D.4: only before the peer's Finished
-    // Appendix D.4: our own dummy change_cipher_spec, before our first encrypted record would
-    // have gone out in compatibility mode. (We sent nothing encrypted before Finished.)
-    co_await conn.records().write_change_cipher_spec();
+    // Appendix D.4: in compatibility mode (our non-empty legacy_session_id), our own dummy
+    // change_cipher_spec before our first encrypted record. (We sent nothing encrypted before
+    // Finished. RFC 8448 §3's client is not in compatibility mode: no CCS.)
+    if (!client_hello.legacy_session_id.empty()) co_await conn.records().write_change_cipher_spec();
     transcript.update(co_await tls::send_finished(conn, keys.client_handshake_traffic_secret, transcript));
     conn.install(suite, app_keys.client_application_traffic_secret_0);
     // ANCHOR_END: switch_to_application_keys
@@ -213,11 +217,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options) {
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<int> run(const Options& options) {
+asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     tls::Trace trace(options.trace);
     auto socket = co_await tls::connect(options.host, options.port, trace);
     tls::Connection conn(socket, trace, tls::Role::client);
-    co_return co_await tls::guarded(conn.records(), handshake(conn, options)) ? 0 : 1;
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    co_return co_await tls::guarded(conn.records(), handshake(conn, options, inputs)) ? 0 : 1;
 }
 
 }  // namespace
@@ -234,6 +239,12 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}))
         ->capture_default_str();
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
+    tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {"--server-name", "--ca", "--groups"});
     CLI11_PARSE(app, argc, argv);
-    return tls::run_client([&] { return run(options); });
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's client: its server name and key share
+        options.server_name = rfc->server_name;
+        options.groups = rfc->client_groups;
+    }
+    return tls::run_client([&] { return run(options, inputs); });
 }

@@ -822,7 +822,7 @@ TEST_CASE("ClientHello describe lists every field and every extension decoded") 
     CHECK(field(f, "signature_algorithms")->value.starts_with("ecdsa_secp256r1_sha256, "));
     CHECK(field(f, "psk_key_exchange_modes")->value == "psk_dhe_ke");
     CHECK(field(f, "renegotiation_info")->value == "1 byte: 00");
-    CHECK(field(f, "unknown(0x001c)")->value == "2 bytes: 40 01");
+    CHECK(field(f, "record_size_limit")->value == "16385 bytes");  // RFC 8449: 0x4001
 }
 
 TEST_CASE("ServerHello describe names the suite and the server share and spots a HelloRetryRequest") {

@@ -1,0 +1,208 @@
+// common/rfc8448.cpp — introduced in chapter 03. See rfc8448.hpp: --rfc8448, the programs
+// replay RFC 8448, with its inputs read from rfc8448_vectors.hpp.
+#include "rfc8448.hpp"
+
+#include "key_exchange.hpp"
+#include "paths.hpp"
+#include "rfc8448_vectors.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tls {
+
+namespace replay {
+
+namespace {
+
+Bytes octets(std::string_view rfc_hex) { return from_hex(rfc_hex); }
+
+// A handshake message of the trace (with its 4-byte header), decoded.
+template <class Message>
+Message message(std::string_view rfc_hex) {
+    const auto handshake = Handshake::decode(octets(rfc_hex));
+    if (handshake.msg_type != Message::msg_type)
+        throw std::logic_error("rfc8448_vectors.hpp: a message of another type than expected");
+    return Message::decode(handshake.body);
+}
+
+// The ClientHello with its key_share extension (§4.2.8) made from the private keys, not copied:
+// each public key is ours to compute, and the replay test compares it with the RFC's.
+ClientHello with_key_shares_from(ClientHello hello, const std::vector<std::pair<NamedGroup, Bytes>>& private_keys) {
+    std::vector<KeyShareEntry> shares;
+    for (const auto& [group, key] : private_keys)
+        shares.push_back({group, key_share_from_private(group, key).public_key});
+    for (auto& extension : hello.extensions)
+        if (extension.extension_type == ExtensionType::key_share) extension = make_key_share_client(shares);
+    return hello;
+}
+
+// ANCHOR: simple_1rtt
+Section make_simple_1rtt() {
+    namespace v = ::rfc8448::simple;
+    Section s;
+    s.title = "RFC 8448 §3 Simple 1-RTT Handshake";
+
+    // The client: "create an ephemeral x25519 key pair", then "construct a ClientHello".
+    s.client_private_keys = {{NamedGroup::x25519, octets(v::client_private_key)}};
+    s.client_hello = with_key_shares_from(message<ClientHello>(v::client_hello), s.client_private_keys);
+    s.client_hello_message = octets(v::client_hello);
+    s.server_name = s.client_hello.server_name().value().at(0);
+    for (const auto& [group, key] : s.client_private_keys) s.client_groups.push_back(name(group));
+    s.client_application_data = octets(v::client_application_data_payload);
+    // Its ClientHello record begins 16 03 01: legacy_record_version 0x0301 (§5.1).
+    const auto record = octets(v::client_hello_record);
+    s.client_framing.initial_client_hello_version = static_cast<std::uint16_t>(record.at(1) << 8 | record.at(2));
+
+    // The server: "create an ephemeral x25519 key pair", ServerHello, EncryptedExtensions.
+    s.server_random = message<ServerHello>(v::server_hello).random;
+    s.server_private_keys = {{NamedGroup::x25519, octets(v::server_private_key)}};
+    s.encrypted_extensions = message<EncryptedExtensions>(v::encrypted_extensions).extensions;
+    s.certificate_file = repo_path("certs/rfc8448-rsa.pem");
+    s.key_file = repo_path("certs/rfc8448-rsa.key");
+    s.certificate = message<Certificate>(v::certificate).certificate_list.at(0).cert_data;
+
+    // The salt of its CertificateVerify, which signs Transcript-Hash(ClientHello ... Certificate)
+    // (§4.4.3): recover_pss_salt verifies the signature, then reads the salt out of it.
+    const auto verify = message<CertificateVerify>(v::certificate_verify);
+    s.signature_scheme = verify.algorithm;
+    TranscriptHash transcript(HashAlg::sha256);
+    for (auto m : {v::client_hello, v::server_hello, v::encrypted_extensions, v::certificate})
+        transcript.update(octets(m));
+    s.server_pss_salt = recover_pss_salt(s.certificate, verify.algorithm,
+                                         certificate_verify_content(/*server=*/true, transcript.current()),
+                                         verify.signature);
+
+    // Its flight after ServerHello is one record whose payload is the four messages (§3 p. 9).
+    Bytes flight;
+    for (auto m : {v::encrypted_extensions, v::certificate, v::certificate_verify, v::server_finished}) {
+        const auto bytes = octets(m);
+        flight.insert(flight.end(), bytes.begin(), bytes.end());
+    }
+    s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
+    s.new_session_ticket = message<NewSessionTicket>(v::new_session_ticket);
+    return s;
+}
+// ANCHOR_END: simple_1rtt
+
+}  // namespace
+
+const Section& simple_1rtt() {
+    static const Section section = make_simple_1rtt();
+    return section;
+}
+
+}  // namespace replay
+
+namespace {
+
+std::string_view side(Role role) { return role == Role::client ? "client" : "server"; }
+
+}  // namespace
+
+Random Inputs::random() const {
+    if (section_) return role_ == Role::client ? section_->client_hello.random : section_->server_random;
+    Random random;
+    const auto bytes = random_bytes(random.size());
+    std::copy(bytes.begin(), bytes.end(), random.begin());
+    return random;
+}
+
+KeyPair Inputs::key_share(NamedGroup group) const {
+    if (!section_) return generate_key_share(group);
+    const auto& keys = role_ == Role::client ? section_->client_private_keys : section_->server_private_keys;
+    for (const auto& [g, private_key] : keys)
+        if (g == group) return key_share_from_private(group, private_key);
+    throw AlertError(AlertDescription::handshake_failure,
+                     fmt::format("--rfc8448: the {} of {} has no {} key: only the RFC's own group can be replayed",
+                                 side(role_), section_->title, name(group)));
+}
+
+std::optional<Bytes> Inputs::pss_salt(SignatureScheme scheme) const {
+    if (!section_) return std::nullopt;
+    if (role_ != Role::server)
+        throw AlertError(AlertDescription::internal_error,
+                         fmt::format("--rfc8448: the client of {} signs nothing", section_->title));
+    if (scheme != section_->signature_scheme)
+        throw AlertError(AlertDescription::handshake_failure,
+                         fmt::format("--rfc8448: the server of {} signs with {}; a {} signature cannot be replayed",
+                                     section_->title, name(section_->signature_scheme), name(scheme)));
+    return section_->server_pss_salt;
+}
+
+RecordFraming Inputs::framing() const {
+    if (!section_) return {};
+    return role_ == Role::client ? section_->client_framing : section_->server_framing;
+}
+
+std::vector<Extension> Inputs::encrypted_extensions() const {
+    return section_ ? section_->encrypted_extensions : std::vector<Extension>{};
+}
+
+void Inputs::check_client_hello(Trace& trace, BytesView client_hello_message) const {
+    if (!section_) return;
+    const Bytes& rfc = section_->client_hello_message;
+    const auto [ours, theirs] =
+        std::mismatch(client_hello_message.begin(), client_hello_message.end(), rfc.begin(), rfc.end());
+    if (ours == client_hello_message.end() && theirs == rfc.end()) {
+        trace.value("rfc8448", fmt::format("the ClientHello of {}, byte for byte", section_->title));
+        return;
+    }
+    const auto at = static_cast<std::size_t>(ours - client_hello_message.begin());
+    const auto how = ours != client_hello_message.end() && theirs != rfc.end()
+                         ? fmt::format("differs at byte {} ({:02x}, the RFC's {:02x})", at, *ours, *theirs)
+                         : fmt::format("is {} bytes, the RFC's {}", client_hello_message.size(), rfc.size());
+    throw AlertError(AlertDescription::handshake_failure,
+                     fmt::format("--rfc8448 answers only the ClientHello of {}; this one {}: connect with the "
+                                 "chapter's client and --rfc8448",
+                                 section_->title, how));
+}
+
+std::string Inputs::trust_server_certificate(const std::vector<Bytes>& chain, const std::string& ca,
+                                             const std::string& server_name) const {
+    if (!section_) {
+        validate_certificate_chain(chain, ca, server_name);
+        return fmt::format("trusted for {} (anchors from {})", server_name, ca);
+    }
+    // The RFC's certificate passes no validation (RSA-1024 is below the strength we require, it
+    // expired on 2026-07-30, it is self-signed and names "rsa", not "server"), so a replay pins
+    // it: the chain must be that one certificate, byte for byte.
+    if (chain.size() != 1 || chain.front() != section_->certificate)
+        throw AlertError(AlertDescription::bad_certificate,
+                         fmt::format("--rfc8448 trusts only the certificate of {} (certs/rfc8448-rsa.pem), "
+                                     "and the server sent another",
+                                     section_->title));
+    return fmt::format("pinned: the certificate of {}, byte for byte (no CA vouches for it)", section_->title);
+}
+
+namespace {
+
+// Why an option cannot go with --rfc8448: the value it sets is one the RFC fixes.
+std::string why_refused(const std::string& option) {
+    if (option == "--groups") return "the RFC's client offers its own groups, with one x25519 key share";
+    if (option == "--server-name") return "the RFC's client asks for \"server\"";
+    if (option == "--ca") return "the RFC's client trusts exactly the RFC's certificate";
+    if (option == "--cert" || option == "--key")
+        return "the RFC's server has its own RSA certificate and key (certs/rfc8448-rsa.pem, .key)";
+    if (option == "--message") return "the RFC's client sends its own 50 bytes of application data";
+    return "it would change a value the RFC fixes";
+}
+
+}  // namespace
+
+void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting) {
+    auto* flag = app.add_flag("--rfc8448")->description(
+        "Replay RFC 8448 §3: its randoms, keys, certificate and extensions, so that the trace shows the RFC's bytes "
+        "(not secure: they are published)");
+    app.final_callback([&app, &inputs, flag, conflicting = std::move(conflicting)] {
+        if (flag->count() == 0) return;
+        for (const auto& option : conflicting)
+            if (app.count(option) > 0)
+                throw CLI::ValidationError("--rfc8448", fmt::format("it replays RFC 8448 §3, so {} cannot be used "
+                                                                    "with it: {}",
+                                                                    option, why_refused(option)));
+        inputs = Inputs(inputs.role(), replay::simple_1rtt());
+    });
+}
+
+}  // namespace tls

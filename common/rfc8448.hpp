@@ -1,0 +1,150 @@
+// common/rfc8448.hpp — introduced in chapter 03: --rfc8448, the programs replay RFC 8448.
+//
+// RFC 8448, "Example Handshake Traces for TLS 1.3", prints every byte of five handshakes: the
+// messages, every secret, key and IV, every protected record. Our programs reproduce them.
+// The protocol decides almost all of those bytes; the rest comes from outside it:
+//   - random values: ClientHello.random, ServerHello.random, each side's ephemeral (EC)DHE
+//     private key, and the salt of an RSA-PSS signature;
+//   - what each side chose to send where RFC 8446 leaves the choice: the ClientHello's cipher
+//     suites and extensions, the server's EncryptedExtensions, an empty legacy_session_id (the
+//     RFC's §3 peers do not use middlebox compatibility mode, Appendix D.4, so there is no
+//     dummy change_cipher_spec either; §7 is the same handshake with it), and how messages are
+//     cut into records (§5.1: RecordFraming);
+//   - the server's certificate and key (RFC 8448 §2, certs/rfc8448-rsa.{pem,key}).
+// A program takes these from an Inputs object, chosen once in main(): fresh randomness and our
+// own choices normally; with --rfc8448, those of a replay::Section of the RFC (read from
+// rfc8448_vectors.hpp, which scripts/rfc8448-vectors generates from the RFC's text). Everything
+// else follows by the protocol, so if our code is right the trace shows the RFC's bytes;
+// tests/chapters/test_rfc8448_replay.cpp checks that, value by value, for each chapter.
+//
+// The RSA-PSS salt. The RFC's CertificateVerify is an RSA-PSS signature, randomised by a
+// salt as long as the hash (RFC 8017 §9.1, RFC 8446 §4.2.3) that the RFC does not print. It
+// is inside the signature, though, and the public key reads it: verify the signature, compute
+// s^e mod n (the encoded message EM = maskedDB || H || 0xbc), unmask DB = maskedDB XOR
+// MGF1(H), and the salt is DB's last 32 bytes (recover_pss_salt in crypto.hpp). Signing the
+// same transcript with that salt and the RFC's private key gives the RFC's signature exactly,
+// and so the server's Finished and everything after it match too. Only --rfc8448 does this;
+// otherwise each signature draws a fresh salt, as RFC 8017 §8.1 intends: a random salt gives
+// PSS its tighter security proof, although, it adds, the randomness is not critical to
+// security. A replayed salt is not what makes this mode unsafe.
+//
+// What does not match yet: the RFC's server sends a NewSessionTicket right after the handshake
+// (and both sides derive the resumption secrets); ours does from chapter 12. So chapter 09's
+// server seals its data and close_notify as records 0 and 1 under its application keys, where
+// the RFC's are 1 and 2: same keys, same plaintext, other nonces, other bytes. Chapters before
+// 09 stop earlier, each as its flow goes (tests/chapters/test_rfc8448_replay.cpp lists them).
+//
+// None of it is secure: the keys, the randoms and the salt are in the RFC for anyone to read.
+// The mode exists so that a reader can put RFC 8448, the book and the live trace side by side
+// and see the same bytes. It refuses what it cannot reproduce (another group, suite, signature
+// scheme, certificate, or a peer that is not the RFC's) with a message that says so.
+//
+// Chapters 10 and later replay more sections the same way: a replay::Section per handshake of
+// the RFC (§5 HelloRetryRequest, §4 resumption and 0-RTT, §6 client authentication), built from
+// its namespace in rfc8448_vectors.hpp (::rfc8448::hello_retry...); the chapters' choice points
+// stay as they are.
+#pragma once
+
+#include "crypto.hpp"
+#include "messages.hpp"
+#include "record_layer.hpp"
+#include "trace.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tls {
+
+namespace replay {
+
+// ANCHOR: Section
+// One handshake of RFC 8448 as inputs: what its client and server took from outside the
+// protocol. Every value comes from rfc8448_vectors.hpp; none is typed in here.
+struct Section {
+    std::string title;  // "RFC 8448 §3 Simple 1-RTT Handshake"
+
+    // ---- The client
+    // Its ClientHello (§4.1.2) field for field: random, legacy_session_id, cipher_suites and
+    // every extension in order, the RFC's not ours. The key_share extension is not copied:
+    // it is made from client_private_keys, so the public key in it is our own computation.
+    ClientHello client_hello;
+    Bytes client_hello_message;  // the RFC's bytes of it, which a replaying server insists on
+    std::vector<std::pair<NamedGroup, Bytes>> client_private_keys;  // its ephemeral keys (§4.2.8)
+    std::string server_name;                // what its server_name asks for: "server"
+    std::vector<std::string> client_groups;  // the groups it sends key shares for, as --groups names them
+    Bytes client_application_data;          // what it sends after the handshake (our server echoes it)
+    RecordFraming client_framing;           // its ClientHello record says 0x0301 (§5.1)
+
+    // ---- The server
+    Random server_random;                                           // ServerHello.random (§4.1.3)
+    std::vector<std::pair<NamedGroup, Bytes>> server_private_keys;  // its ephemeral keys (§4.2.8)
+    std::vector<Extension> encrypted_extensions;                    // what it sends in them (§4.3.1)
+    std::string certificate_file;  // certs/rfc8448-rsa.pem: its certificate (§4.4.2) ...
+    std::string key_file;          // certs/rfc8448-rsa.key: ... and the key of RFC 8448 §2
+    Bytes certificate;             // the DER its Certificate message carries (= certificate_file)
+    SignatureScheme signature_scheme{};  // of its CertificateVerify (§4.4.3)
+    Bytes server_pss_salt;               // the salt in that signature, recovered (see above)
+    RecordFraming server_framing;        // EncryptedExtensions ... Finished in one record (§5.1)
+    // What it sends after the handshake (§4.6.1), every field its own choice: ticket_lifetime,
+    // ticket_age_add (random), ticket_nonce, the ticket itself (opaque to the client) and the
+    // early_data extension. Chapter 09 sends none; chapter 12's server takes this one.
+    NewSessionTicket new_session_ticket;
+};
+
+// §3 "Simple 1-RTT Handshake": x25519, TLS_AES_128_GCM_SHA256, rsa_pss_rsae_sha256. Made on
+// first use (the salt recovery verifies the RFC's signature); throws if the vectors disagree.
+const Section& simple_1rtt();
+// ANCHOR_END: Section
+
+}  // namespace replay
+
+// ANCHOR: Inputs
+// Where a program takes what the protocol does not decide. Chosen once in main() and passed to
+// the flow, which asks it at a handful of marked places ("our random", "our key share").
+class Inputs {
+public:
+    explicit Inputs(Role role) : role_(role) {}  // fresh randomness, our own choices
+    Inputs(Role role, const replay::Section& section) : role_(role), section_(&section) {}  // --rfc8448
+
+    Role role() const { return role_; }
+    // The section replayed with --rfc8448, or nullptr.
+    const replay::Section* rfc8448() const { return section_; }
+
+    // ---- Random values
+    Random random() const;                        // our ClientHello.random or ServerHello.random
+    KeyPair key_share(NamedGroup group) const;    // our ephemeral (EC)DHE key pair (§4.2.8)
+    std::optional<Bytes> pss_salt(SignatureScheme scheme) const;  // nullopt: a fresh salt
+
+    // ---- Our choices where RFC 8446 leaves one
+    RecordFraming framing() const;                       // §5.1
+    std::vector<Extension> encrypted_extensions() const;  // §4.3.1: ours are none yet
+
+    // ---- What a replay insists on
+    // Server: a replay answers only the RFC's ClientHello (any other makes other bytes); says so
+    // in the trace, or throws AlertError{handshake_failure} naming the first byte that differs.
+    void check_client_hello(Trace& trace, BytesView client_hello_message) const;
+    // Client: validates the server's chain against the anchors in `ca` for `server_name` and
+    // returns how it is trusted, for the trace; a replay instead trusts exactly the RFC's
+    // certificate, which no validation would pass (RSA-1024, expired 2026-07-30, self-signed,
+    // for "rsa"). Throws AlertError saying what is wrong.
+    std::string trust_server_certificate(const std::vector<Bytes>& chain, const std::string& ca,
+                                         const std::string& server_name) const;
+
+private:
+    Role role_;
+    const replay::Section* section_ = nullptr;
+};
+// ANCHOR_END: Inputs
+
+// ANCHOR: add_rfc8448_option
+// --rfc8448 for a chapter program (03 onward): with it, `inputs` becomes RFC 8448 §3's for its
+// role, and each option of `conflicting` (--groups, --cert...) is refused, saying why, before
+// anything connects: it would change a value the RFC fixes.
+void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting);
+// ANCHOR_END: add_rfc8448_option
+
+}  // namespace tls

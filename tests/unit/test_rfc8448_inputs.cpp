@@ -1,0 +1,329 @@
+// What --rfc8448 is made of, without sockets: the RSA-PSS salt read out of the RFC's
+// signatures and signed with again, the RFC's certificate and key as files, §3's inputs
+// (common/rfc8448.cpp), what Inputs gives and refuses, and the record framing it selects.
+// The chapters' replay, end to end, is tests/chapters/test_rfc8448_replay.cpp.
+#include "key_exchange.hpp"
+#include "record_layer.hpp"
+#include "rfc8448.hpp"
+#include "rfc8448_vectors.hpp"
+#include "testing.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+using namespace tls;
+using tlstest::alert_of;
+
+namespace {
+
+namespace s3 = rfc8448::simple;
+namespace s5 = rfc8448::hello_retry;
+namespace s6 = rfc8448::client_auth;
+namespace s7 = rfc8448::compat;
+
+template <class Message>
+Message decode_message(std::string_view rfc_hex) {
+    return Message::decode(Handshake::decode(from_hex(rfc_hex)).body);
+}
+
+Bytes leaf_of(std::string_view certificate_message) {
+    return decode_message<Certificate>(certificate_message).certificate_list.at(0).cert_data;
+}
+
+// What a CertificateVerify of the trace signs (§4.4.3): the messages before it, hashed.
+Bytes signed_content(bool server, std::initializer_list<Bytes> messages) {
+    TranscriptHash th(HashAlg::sha256);
+    for (const Bytes& m : messages) th.update(m);
+    return certificate_verify_content(server, th.current());
+}
+
+Bytes message_hash_of(std::string_view client_hello_1) {  // §4.4.1, after a HelloRetryRequest
+    return encode_handshake(HandshakeType::message_hash, hash(HashAlg::sha256, from_hex(client_hello_1)));
+}
+
+const PrivateKey& rfc_key() {
+    static const PrivateKey key = PrivateKey::load_pem_file(tlstest::cert("rfc8448-rsa.key"));
+    return key;
+}
+
+Trace& quiet_trace() {
+    static std::FILE* devnull = std::fopen("/dev/null", "w");
+    static Trace trace({.hex = false, .quiet = true}, devnull);
+    return trace;
+}
+
+}  // namespace
+
+// ---- The salt of RSA-PSS (RFC 8017 §9.1) ----------------------------------------------------
+
+TEST_CASE("RFC 8448: the salt recovered from each RSA-PSS CertificateVerify of the server re-signs to exactly it") {
+    struct Case {
+        const char* section;
+        std::string_view certificate, certificate_verify;
+        Bytes content;
+    };
+    const Case cases[] = {
+        {"§3", s3::certificate, s3::certificate_verify,
+         signed_content(true, {from_hex(s3::client_hello), from_hex(s3::server_hello), from_hex(s3::encrypted_extensions),
+                               from_hex(s3::certificate)})},
+        {"§5", s5::certificate, s5::certificate_verify,
+         signed_content(true, {message_hash_of(s5::client_hello_1), from_hex(s5::hello_retry_request),
+                               from_hex(s5::client_hello_2), from_hex(s5::server_hello),
+                               from_hex(s5::encrypted_extensions), from_hex(s5::certificate)})},
+        {"§7", s7::certificate, s7::certificate_verify,
+         signed_content(true, {from_hex(s7::client_hello), from_hex(s7::server_hello), from_hex(s7::encrypted_extensions),
+                               from_hex(s7::certificate)})},
+    };
+    std::vector<Bytes> salts;
+    for (const auto& c : cases) {
+        INFO(c.section);
+        const auto verify = decode_message<CertificateVerify>(c.certificate_verify);
+        REQUIRE(verify.algorithm == SignatureScheme::rsa_pss_rsae_sha256);
+        const Bytes salt = recover_pss_salt(leaf_of(c.certificate), verify.algorithm, c.content, verify.signature);
+        CHECK(salt.size() == 32);
+        CHECK(rfc_key().sign(verify.algorithm, c.content, salt) == verify.signature);
+        // A fresh salt gives another signature, which verifies all the same.
+        const Bytes fresh = rfc_key().sign(verify.algorithm, c.content);
+        CHECK(fresh != verify.signature);
+        CHECK(verify_signature(leaf_of(c.certificate), verify.algorithm, c.content, fresh));
+        salts.push_back(salt);
+    }
+    CHECK(salts[0] != salts[1]);  // each signature drew its own
+    CHECK(salts[0] != salts[2]);
+}
+
+TEST_CASE("RFC 8448 §6: the client's RSA-PSS salt is readable, but its key is not in the RFC") {
+    TranscriptHash th(HashAlg::sha256);
+    for (std::string_view m : {s6::client_hello, s6::server_hello, s6::encrypted_extensions, s6::certificate_request,
+                               s6::certificate, s6::certificate_verify, s6::server_finished, s6::client_certificate})
+        th.update(from_hex(m));
+    const auto content = certificate_verify_content(false, th.current());
+    const auto verify = decode_message<CertificateVerify>(s6::client_certificate_verify);
+    const Bytes salt = recover_pss_salt(leaf_of(s6::client_certificate), verify.algorithm, content, verify.signature);
+    CHECK(salt.size() == 32);
+    // §2's key is the server's; the client's certificate holds another, so ours cannot match.
+    CHECK(rfc_key().sign(verify.algorithm, content, salt) != verify.signature);
+}
+
+TEST_CASE("recover_pss_salt refuses a signature that does not verify and a scheme without a salt") {
+    const auto content = signed_content(true, {from_hex(s3::client_hello), from_hex(s3::server_hello),
+                                               from_hex(s3::encrypted_extensions), from_hex(s3::certificate)});
+    auto verify = decode_message<CertificateVerify>(s3::certificate_verify);
+    const Bytes leaf = leaf_of(s3::certificate);
+    verify.signature[10] ^= 0x01;
+    CHECK(alert_of([&] { recover_pss_salt(leaf, verify.algorithm, content, verify.signature); }) ==
+          AlertDescription::decrypt_error);
+    CHECK_THROWS_AS(recover_pss_salt(leaf, SignatureScheme::ecdsa_secp256r1_sha256, content, verify.signature),
+                    std::invalid_argument);
+}
+
+TEST_CASE("a fixed salt must be as long as the hash, and only RSA-PSS takes one") {
+    const Bytes message = to_bytes("signed");
+    CHECK_THROWS_AS(rfc_key().sign(SignatureScheme::rsa_pss_rsae_sha256, message, Bytes(31, 0)), std::invalid_argument);
+    CHECK_THROWS_AS(rfc_key().sign(SignatureScheme::rsa_pss_rsae_sha384, message, Bytes(32, 0)), std::invalid_argument);
+    CHECK(rfc_key().sign(SignatureScheme::rsa_pss_rsae_sha384, message, Bytes(48, 7)) ==
+          rfc_key().sign(SignatureScheme::rsa_pss_rsae_sha384, message, Bytes(48, 7)));  // deterministic now
+    const auto ecdsa = PrivateKey::load_pem_file(tlstest::cert("server-ecdsa.key"));
+    CHECK_THROWS_AS(ecdsa.sign(SignatureScheme::ecdsa_secp256r1_sha256, message, Bytes(32, 0)), std::invalid_argument);
+}
+
+// ---- The RFC's certificate and key as files (scripts/rfc8448-vectors certs) -----------------
+
+TEST_CASE("certs/rfc8448-rsa.pem is the RFC's certificate and .key the §2 key that signs for it") {
+    const auto chain = load_certificate_chain_pem_file(tlstest::cert("rfc8448-rsa.pem"));
+    REQUIRE(chain.size() == 1);
+    CHECK(chain[0] == leaf_of(s3::certificate));
+    CHECK(rfc_key().algorithm() == "RSA-1024");
+    const Bytes message = to_bytes("the key belongs to the certificate");
+    CHECK(verify_signature(chain[0], SignatureScheme::rsa_pss_rsae_sha256, message,
+                           rfc_key().sign(SignatureScheme::rsa_pss_rsae_sha256, message)));
+}
+
+TEST_CASE("RFC 8448's ephemeral keys: each public key follows from its private key") {
+    CHECK(key_share_from_private(NamedGroup::x25519, from_hex(s3::client_private_key)).public_key ==
+          from_hex(s3::client_public_key));
+    CHECK(key_share_from_private(NamedGroup::x25519, from_hex(s3::server_private_key)).public_key ==
+          from_hex(s3::server_public_key));
+    // §5 uses P-256 after its HelloRetryRequest: the uncompressed point 04 || X || Y.
+    CHECK(key_share_from_private(NamedGroup::secp256r1, from_hex(s5::client_p256_private_key)).public_key ==
+          from_hex(s5::client_p256_public_key));
+    CHECK(key_share_from_private(NamedGroup::secp256r1, from_hex(s5::server_p256_private_key)).public_key ==
+          from_hex(s5::server_p256_public_key));
+}
+
+// ---- §3's inputs (common/rfc8448.cpp) -------------------------------------------------------
+
+TEST_CASE("RFC 8448 §3's inputs: the ClientHello rebuilt around our key share is the RFC's, byte for byte") {
+    const auto& s = replay::simple_1rtt();
+    CHECK(encode_handshake(s.client_hello) == from_hex(s3::client_hello));
+    CHECK(s.client_hello_message == from_hex(s3::client_hello));
+    CHECK(s.client_hello.legacy_session_id.empty());  // no middlebox compatibility mode: §7 has it
+    CHECK(s.server_name == "server");
+    CHECK(s.client_groups == std::vector<std::string>{"x25519"});
+    CHECK(s.client_application_data.size() == 50);
+    CHECK(s.client_framing.initial_client_hello_version == 0x0301);
+    CHECK_FALSE(s.client_framing.coalesce_handshake_messages);
+    CHECK(s.server_framing.initial_client_hello_version == TLS1_2);
+    CHECK(s.server_framing.coalesce_handshake_messages);
+    const Bytes server_hello = from_hex(s3::server_hello);
+    CHECK(Bytes(s.server_random.begin(), s.server_random.end()) == Bytes(server_hello.begin() + 6, server_hello.begin() + 38));
+    CHECK(encode_handshake(EncryptedExtensions{s.encrypted_extensions}) == from_hex(s3::encrypted_extensions));
+    CHECK(s.signature_scheme == SignatureScheme::rsa_pss_rsae_sha256);
+    CHECK(s.server_pss_salt.size() == 32);
+    CHECK(load_certificate_chain_pem_file(s.certificate_file) == std::vector<Bytes>{s.certificate});
+    CHECK(PrivateKey::load_pem_file(s.key_file).algorithm() == "RSA-1024");
+    CHECK(encode_handshake(s.new_session_ticket) == from_hex(s3::new_session_ticket));
+    CHECK(s.new_session_ticket.max_early_data_size() == 1024u);
+}
+
+TEST_CASE("Inputs: fresh values normally, the RFC's with a section, and a clear refusal for anything else") {
+    const Inputs fresh(Role::server);
+    CHECK(fresh.rfc8448() == nullptr);
+    CHECK(fresh.random() != fresh.random());
+    CHECK(fresh.key_share(NamedGroup::x25519).public_key != fresh.key_share(NamedGroup::x25519).public_key);
+    CHECK_FALSE(fresh.pss_salt(SignatureScheme::rsa_pss_rsae_sha256));
+    CHECK(fresh.encrypted_extensions().empty());
+    CHECK(fresh.framing().initial_client_hello_version == TLS1_2);
+    CHECK_FALSE(fresh.framing().coalesce_handshake_messages);
+    fresh.check_client_hello(quiet_trace(), from_hex(s3::client_hello));  // no replay, no check
+
+    const auto& s = replay::simple_1rtt();
+    const Inputs client(Role::client, s), server(Role::server, s);
+    CHECK(client.random() == s.client_hello.random);
+    CHECK(server.random() == s.server_random);
+    CHECK(client.key_share(NamedGroup::x25519).public_key == from_hex(s3::client_public_key));
+    CHECK(server.key_share(NamedGroup::x25519).public_key == from_hex(s3::server_public_key));
+    CHECK(alert_of([&] { server.key_share(NamedGroup::secp256r1); }) == AlertDescription::handshake_failure);
+    CHECK(server.pss_salt(SignatureScheme::rsa_pss_rsae_sha256) == s.server_pss_salt);
+    CHECK(alert_of([&] { server.pss_salt(SignatureScheme::rsa_pss_rsae_sha384); }) == AlertDescription::handshake_failure);
+    CHECK(server.encrypted_extensions() == s.encrypted_extensions);
+    CHECK(client.framing().initial_client_hello_version == 0x0301);
+    CHECK(server.framing().coalesce_handshake_messages);
+
+    server.check_client_hello(quiet_trace(), from_hex(s3::client_hello));
+    Bytes other = from_hex(s3::client_hello);
+    other[6] ^= 0x01;  // random[0]
+    try {
+        server.check_client_hello(quiet_trace(), other);
+        FAIL("another ClientHello was accepted");
+    } catch (const AlertError& e) {
+        CHECK(e.description == AlertDescription::handshake_failure);
+        CHECK(tlstest::contains(e.what(), "differs at byte 6 (ca, the RFC's cb)"));
+    }
+    CHECK(alert_of([&] { server.check_client_hello(quiet_trace(), from_hex(s7::client_hello)); }) ==
+          AlertDescription::handshake_failure);
+
+    const auto description = client.trust_server_certificate({s.certificate}, "unused", "unused");
+    CHECK(tlstest::contains(description, "pinned"));
+    const auto ours = load_certificate_chain_pem_file(tlstest::cert("server-rsa.pem"));
+    CHECK(alert_of([&] { client.trust_server_certificate(ours, tlstest::cert("ca.pem"), "localhost"); }) ==
+          AlertDescription::bad_certificate);
+    // Without a replay the RFC's certificate fails validation, as it should (expired, RSA-1024, no CA).
+    CHECK_THROWS_AS(Inputs(Role::client).trust_server_certificate({s.certificate}, tlstest::cert("ca.pem"), "server"),
+                    AlertError);
+    CHECK(Inputs(Role::client).trust_server_certificate(ours, tlstest::cert("ca.pem"), "localhost") ==
+          "trusted for localhost (anchors from " + tlstest::cert("ca.pem") + ")");
+}
+
+TEST_CASE("--rfc8448 parses into the RFC's inputs and refuses an option that changes what the RFC fixes") {
+    {
+        CLI::App app;
+        Inputs inputs(Role::client);
+        std::string groups;
+        app.add_option("--groups", groups);
+        add_rfc8448_option(app, inputs, {"--groups"});
+        app.parse("--rfc8448");
+        REQUIRE(inputs.rfc8448() == &replay::simple_1rtt());
+        CHECK(inputs.role() == Role::client);
+    }
+    {
+        CLI::App app;
+        Inputs inputs(Role::client);
+        std::string groups;
+        app.add_option("--groups", groups);
+        add_rfc8448_option(app, inputs, {"--groups"});
+        app.parse("--groups x25519");
+        CHECK(inputs.rfc8448() == nullptr);  // without --rfc8448, --groups is fine
+    }
+    CLI::App app;
+    Inputs inputs(Role::client);
+    std::string groups;
+    app.add_option("--groups", groups);
+    add_rfc8448_option(app, inputs, {"--groups"});
+    try {
+        app.parse("--rfc8448 --groups x25519");
+        FAIL("--groups was accepted with --rfc8448");
+    } catch (const CLI::ValidationError& e) {
+        CHECK(tlstest::contains(e.what(), "--rfc8448: it replays RFC 8448 §3, so --groups cannot be used with it: the "
+                                          "RFC's client offers its own groups"));
+    }
+    CHECK(inputs.rfc8448() == nullptr);
+}
+
+// ---- Record framing (§5.1) ------------------------------------------------------------------
+
+namespace {
+
+// What a record layer with `framing` writes for: two handshake messages, then `then`.
+Bytes written_by(Role role, RecordFraming framing, const std::function<asio::awaitable<void>(RecordLayer&)>& then) {
+    asio::io_context io;
+    MemoryTransport transport({});
+    RecordLayer records(transport, quiet_trace(), role);
+    records.set_framing(framing);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            const Bytes one{0x08, 0x00, 0x00, 0x02, 0x00, 0x00};  // EncryptedExtensions, no extensions
+            const Bytes two{0x14, 0x00, 0x00, 0x01, 0xaa};
+            co_await records.write_records(ContentType::handshake, one);
+            co_await records.write_records(ContentType::handshake, two);
+            co_await then(records);
+        },
+        asio::detached);
+    io.run();
+    return transport.written();
+}
+
+}  // namespace
+
+TEST_CASE("record framing: coalesced handshake messages share a record, sealed before an alert or a key change") {
+    RecordFraming coalesce;
+    coalesce.coalesce_handshake_messages = true;
+    // Plaintext: the two messages in one record, then the alert.
+    CHECK(to_hex(written_by(Role::server, coalesce, [](RecordLayer& r) -> asio::awaitable<void> {
+              co_await r.send_alert(AlertDescription::close_notify);
+          })) == "160303000b" "080000020000" "14000001aa" "15030300020100");
+    // Without coalescing: a record each.
+    CHECK(to_hex(written_by(Role::server, {}, [](RecordLayer& r) -> asio::awaitable<void> {
+              co_await r.flush();
+          })) == "1603030006080000020000" "160303000514000001aa");
+    // Held until flush().
+    CHECK(to_hex(written_by(Role::server, coalesce, [](RecordLayer&) -> asio::awaitable<void> { co_return; })).empty());
+    CHECK(to_hex(written_by(Role::server, coalesce, [](RecordLayer& r) -> asio::awaitable<void> { co_await r.flush(); })) ==
+          "160303000b" "080000020000" "14000001aa");
+    // A key change seals what came before under the old keys (here: none, so in plaintext).
+    const auto& suite = *suite_info(CipherSuite::TLS_AES_128_GCM_SHA256);
+    const Bytes after_install = written_by(Role::server, coalesce, [&](RecordLayer& r) -> asio::awaitable<void> {
+        r.install(suite, ServerTrafficSecret(Secret(32, 0x22)));
+        co_await r.flush();
+    });
+    CHECK(to_hex(after_install) == "160303000b" "080000020000" "14000001aa");
+}
+
+TEST_CASE("record framing: only a client's first handshake record may say 0x0301") {
+    RecordFraming framing;
+    framing.initial_client_hello_version = 0x0301;
+    CHECK(to_hex(written_by(Role::client, framing, [](RecordLayer& r) -> asio::awaitable<void> { co_await r.flush(); })) ==
+          "1603010006080000020000" "160303000514000001aa");
+    CHECK(to_hex(written_by(Role::server, framing, [](RecordLayer& r) -> asio::awaitable<void> { co_await r.flush(); })) ==
+          "1603030006080000020000" "160303000514000001aa");
+}
+
+// The chapter 09 client's result line: RFC 8448's 50 bytes of data are not text, a line is.
+TEST_CASE("text_or_hex shows text as text, line ends included, and anything else as hex") {
+    CHECK(text_or_hex(to_bytes("lssnepo steem\n")) == "lssnepo steem\n");
+    CHECK(text_or_hex(Bytes{0x00, 0x01, 0x31}) == "00 01 31");
+    CHECK(text_or_hex(from_hex(s3::client_application_data_payload)).starts_with("00 01 02 03 04"));
+}
