@@ -32,13 +32,14 @@ void RecordLayer::check_change_cipher_spec(const TLSPlaintext& record) const {
 // ANCHOR: unprotect
 // §5.2: the real type and content of a protected record come out of TLSInnerPlaintext.
 // nullopt: the record was early data we skip (§4.2.10) and is dropped.
-std::optional<InnerPlaintext> RecordLayer::unprotect(const TLSPlaintext& record) {
+std::optional<InnerPlaintext> RecordLayer::unprotect(TLSPlaintext& record) {
+    // The fragment is decrypted where it lies (moved, not copied): it becomes the content.
     if (early_data_to_skip_ && !received_protected_) {
         // §4.2.10: "discarding records which fail deprotection (up to the configured
         // max_early_data_size)". Only a record that decrypts ends the skipping.
-        auto inner = read_protection_->try_open(record.header, record.fragment);
+        const std::size_t size = record.fragment.size();
+        auto inner = read_protection_->try_open(record.header, std::move(record.fragment));
         if (!inner) {
-            const std::size_t size = record.fragment.size();
             if (size > *early_data_to_skip_)
                 throw AlertError(AlertDescription::unexpected_message,
                                  "more early data than we skip (§4.2.10): the peer is not a 0-RTT client");
@@ -51,7 +52,7 @@ std::optional<InnerPlaintext> RecordLayer::unprotect(const TLSPlaintext& record)
         received_protected_ = true;
         return inner;
     }
-    auto inner = read_protection_->open(record.header, record.fragment);
+    auto inner = read_protection_->open(record.header, std::move(record.fragment));
     received_protected_ = true;
     return inner;
 }
@@ -196,6 +197,18 @@ asio::awaitable<void> RecordLayer::write_raw(BytesView bytes) {
     co_await drain();
 }
 
+asio::awaitable<void> RecordLayer::write_raw(Bytes&& bytes) {
+    if (write_error_) std::rethrow_exception(write_error_);
+    // An empty queue takes the record itself, not a copy (before any suspension, while
+    // `bytes` is still the caller's).
+    if (pending_.empty())
+        pending_ = std::move(bytes);
+    else
+        pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+    if (holding_) co_return;
+    co_await drain();
+}
+
 void RecordLayer::hold_writes() { holding_ = true; }
 
 asio::awaitable<void> RecordLayer::flush() {
@@ -223,7 +236,7 @@ asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView dat
         });
         auto record = write_protection_->seal(type, data.first(n));
         trace_.record(Direction::send, record);
-        co_await write_raw(record);
+        co_await write_raw(std::move(record));
         data = data.subspan(n);
     } while (!data.empty());
     // ANCHOR_END: write_protected

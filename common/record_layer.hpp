@@ -50,6 +50,8 @@ public:
     // Sends bytes exactly as given, in turn with every other write: records the caller
     // encoded itself (tests and fuzzers craft bad ones this way).
     asio::awaitable<void> write_raw(BytesView bytes);
+    // The same for bytes the caller gives up (a sealed record): queued without a copy.
+    asio::awaitable<void> write_raw(Bytes&& bytes);
 
     // Sends a fatal alert (or close_notify, which is a warning, §6.1). Never throws:
     // the peer may already be gone.
@@ -99,7 +101,7 @@ private:
     void install_read(const SuiteInfo& suite, BytesView secret, std::string_view sender);
     void install_write(const SuiteInfo& suite, BytesView secret, std::string_view sender);
     void check_change_cipher_spec(const TLSPlaintext& record) const;
-    std::optional<InnerPlaintext> unprotect(const TLSPlaintext& record);
+    std::optional<InnerPlaintext> unprotect(TLSPlaintext& record);
     void check_plaintext_alert(const TLSPlaintext& record);
     asio::awaitable<void> drain();
 
