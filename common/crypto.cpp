@@ -29,6 +29,7 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -110,32 +111,34 @@ Bytes TranscriptHash::current() const {
 
 // RFC 2104 §2: "(1) append zeros to the end of K to create a B byte string [...] (2) XOR
 // [it] with ipad", ipad = 0x36 and opad = 0x5C repeated B times; "Applications that use
-// keys longer than B bytes will first hash the key using H". Each of the two hashes starts
-// with one padded key block: hashed here once, and copied for every message.
+// keys longer than B bytes will first hash the key using H". The two padded key blocks are
+// made once; each message then runs one hash object over both, reset in between, so a
+// message costs no allocation at all.
 struct Hmac::Impl {
-    std::unique_ptr<Botan::HashFunction> inner;  // has absorbed K ^ ipad
-    std::unique_ptr<Botan::HashFunction> outer;  // has absorbed K ^ opad
+    Secret pads;                                // K ^ ipad, then K ^ opad: B bytes each
+    std::unique_ptr<Botan::HashFunction> hash;  // scratch: reset for every use
 };
 
 Hmac::Hmac(HashAlg alg, BytesView key) : alg_(alg), impl_(std::make_unique<Impl>()) {
-    impl_->inner = new_hash(alg);
-    impl_->outer = new_hash(alg);
-    Secret block(impl_->inner->hash_block_size(), 0);  // B: 64 for SHA-256, 128 for SHA-384
-    if (key.size() > block.size()) {
-        auto h = new_hash(alg);
-        h->update(key.data(), key.size());
-        h->final(block.data());
+    impl_->hash = new_hash(alg);
+    const std::size_t b = impl_->hash->hash_block_size();  // B: 64 for SHA-256, 128 for SHA-384
+    impl_->pads.assign(2 * b, 0);
+    std::uint8_t* ipad = impl_->pads.data();
+    std::uint8_t* opad = ipad + b;
+    if (key.size() > b) {
+        impl_->hash->update(key.data(), key.size());
+        impl_->hash->final(ipad);
     } else {
-        std::copy(key.begin(), key.end(), block.begin());
+        std::copy(key.begin(), key.end(), ipad);
     }
-    for (auto& b : block) b ^= 0x36;
-    impl_->inner->update(block);
-    for (auto& b : block) b ^= 0x36 ^ 0x5c;
-    impl_->outer->update(block);
+    for (std::size_t i = 0; i < b; ++i) {
+        opad[i] = ipad[i] ^ 0x5c;
+        ipad[i] ^= 0x36;
+    }
 }
 Hmac::~Hmac() = default;
 Hmac::Hmac(const Hmac& other)
-    : alg_(other.alg_), impl_(std::make_unique<Impl>(Impl{other.impl_->inner->copy_state(), other.impl_->outer->copy_state()})) {}
+    : alg_(other.alg_), impl_(std::make_unique<Impl>(Impl{other.impl_->pads, new_hash(other.alg_)})) {}
 Hmac& Hmac::operator=(const Hmac& other) {
     if (this != &other) *this = Hmac(other);
     return *this;
@@ -144,13 +147,15 @@ Hmac::Hmac(Hmac&&) noexcept = default;
 Hmac& Hmac::operator=(Hmac&&) noexcept = default;
 
 Secret Hmac::mac(std::initializer_list<BytesView> parts) const {
+    auto& h = *impl_->hash;
+    const std::size_t b = impl_->pads.size() / 2;
     Secret digest(hash_length(alg_));
-    auto inner = impl_->inner->copy_state();
-    for (auto part : parts) inner->update(part.data(), part.size());
-    inner->final(digest.data());  // H((K ^ ipad) || m)
-    auto outer = impl_->outer->copy_state();
-    outer->update(digest);
-    outer->final(digest.data());  // H((K ^ opad) || H((K ^ ipad) || m))
+    h.update(impl_->pads.data(), b);  // K ^ ipad
+    for (auto part : parts) h.update(part.data(), part.size());
+    h.final(digest.data());  // H((K ^ ipad) || m); final() also resets the hash
+    h.update(impl_->pads.data() + b, b);  // K ^ opad
+    h.update(digest);
+    h.final(digest.data());  // H((K ^ opad) || H((K ^ ipad) || m))
     return digest;
 }
 

@@ -76,9 +76,11 @@ Secret hkdf_extract(HashAlg, BytesView salt, BytesView ikm);
 Secret hkdf_expand(HashAlg, BytesView prk, BytesView info, std::size_t length);
 // ANCHOR_END: hkdf
 
-// One HMAC key for several messages (the key schedule expands one secret into two or three,
-// §7.1, §7.3). RFC 2104: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)). The two padded
-// key blocks are hashed once, here, so each message costs the two final hash blocks only.
+// One HMAC key for several messages (HKDF-Expand runs one per output block, and the key
+// schedule expands one secret into two or three, §7.1, §7.3). RFC 2104:
+// HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)). The padded keys are made once and one
+// hash object is reused, so a message costs its hash blocks and no allocation. Like
+// PrivateKey::sign, mac() is const but uses that object: one Hmac, one thread at a time.
 class Hmac {
 public:
     Hmac(HashAlg, BytesView key);
