@@ -5,9 +5,11 @@
 // chapters/09-application-data/client.cpp's handshake(), message for message, with a
 // --quiet trace that formats nothing and writes to /dev/null.
 //
-//   loadgen [--port P] handshakes --count N --concurrency C
-//       N full handshakes (x25519 only), each followed by close_notify and a wait for
-//       the server's; C connections in flight at a time.
+//   loadgen [--port P] handshakes --count N --concurrency C [--pattern s_time|wait]
+//       N full handshakes (x25519 only); C connections in flight at a time. Each is
+//       followed by our close_notify, then (s_time, the default) the socket is closed at
+//       once, as `openssl s_time -new` closes it (which sends no close_notify at all), or
+//       (wait) the server's close_notify and the end of its stream are awaited first.
 //   loadgen [--port P] echo --bytes B --record-size S
 //       One connection: B bytes of application data, one record per S bytes, while the
 //       echo is read back concurrently and compared byte for byte.
@@ -88,15 +90,24 @@ asio::awaitable<std::unique_ptr<Session>> open_session(const Target& target, tls
     co_return session;
 }
 
-// §6.1: our close_notify, then whatever the server still sends (a NewSessionTicket, its
-// close_notify) until the stream ends. The server has then finished with the connection.
-asio::awaitable<void> close_session(Session& session) {
+// How a handshake run ends each connection.
+enum class Pattern {
+    s_time,  // close_notify, then close at once (openssl s_time -new closes without even that)
+    wait,    // close_notify, then read until the server's close_notify and the end of its stream
+};
+
+// §6.1: our close_notify; then, unless `pattern` is s_time, whatever the server still sends
+// (a NewSessionTicket, its close_notify) until the stream ends: the server has then
+// finished with the connection.
+asio::awaitable<void> close_session(Session& session, Pattern pattern = Pattern::wait) {
     co_await session.conn.records().send_alert(tls::AlertDescription::close_notify);
-    try {
-        while (co_await session.conn.records().read_record()) {
+    if (pattern == Pattern::wait) {
+        try {
+            while (co_await session.conn.records().read_record()) {
+            }
+        } catch (const std::exception&) {
+            // A server may reset instead of closing after close_notify: the connection is over all the same.
         }
-    } catch (const std::exception&) {
-        // A server may reset instead of closing after close_notify: the connection is over all the same.
     }
     std::error_code ignored;
     session.socket.close(ignored);
@@ -105,6 +116,7 @@ asio::awaitable<void> close_session(Session& session) {
 // ---- handshakes ------------------------------------------------------------------------
 
 struct HandshakeRun {
+    Pattern pattern = Pattern::s_time;
     std::size_t count = 0;
     std::size_t started = 0;
     std::size_t completed = 0;
@@ -117,24 +129,27 @@ asio::awaitable<void> handshake_worker(const Target& target, tls::Trace& trace, 
         try {
             auto session = co_await open_session(target, trace);
             ++run.completed;
-            co_await close_session(*session);
+            co_await close_session(*session, run.pattern);
         } catch (const std::exception& e) {
             run.failures.add(e);
         }
     }
 }
 
-int run_handshakes(const Target& target, tls::Trace& trace, std::size_t count, std::size_t concurrency) {
+int run_handshakes(const Target& target, tls::Trace& trace, std::size_t count, std::size_t concurrency,
+                   Pattern pattern) {
     asio::io_context io;
     HandshakeRun run;
     run.count = count;
+    run.pattern = pattern;
     auto start = Clock::now();
     for (std::size_t i = 0; i < std::min(concurrency, count); ++i)
         asio::co_spawn(io, handshake_worker(target, trace, run), asio::detached);
     io.run();
     double seconds = seconds_since(start);
-    fmt::print("mode=handshakes handshakes={} failed={} concurrency={} seconds={:.3f} per_second={:.1f}\n",
-               run.completed, run.failures.count, concurrency, seconds, static_cast<double>(run.completed) / seconds);
+    fmt::print("mode=handshakes pattern={} handshakes={} failed={} concurrency={} seconds={:.3f} per_second={:.1f}\n",
+               pattern == Pattern::s_time ? "s_time" : "wait", run.completed, run.failures.count, concurrency, seconds,
+               static_cast<double>(run.completed) / seconds);
     run.failures.report("handshakes");
     return run.failures.count ? 1 : 0;
 }
@@ -281,6 +296,14 @@ int main(int argc, char** argv) {
     handshakes->add_option("--concurrency", concurrency, "Connections in flight at once")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    bench::Pattern pattern = bench::Pattern::s_time;
+    handshakes
+        ->add_option("--pattern", pattern,
+                     "s_time: close_notify, then close at once (as openssl s_time -new, plus close_notify); "
+                     "wait: close_notify, then wait for the server's and for the end of its stream")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, bench::Pattern>{{"s_time", bench::Pattern::s_time},
+                                                                                   {"wait", bench::Pattern::wait}}))
+        ->capture_default_str();
     auto* echo = app.add_subcommand("echo", "One connection: send --bytes and read the echo back");
     echo->add_option("--bytes", bytes, "Application data bytes to send")->capture_default_str()->check(CLI::PositiveNumber);
     echo->add_option("--record-size", record_size,
@@ -314,7 +337,7 @@ int main(int argc, char** argv) {
     if (!devnull) devnull = stderr;
     tls::Trace trace(target.client.trace, devnull);
 
-    if (*handshakes) return bench::run_handshakes(target, trace, count, concurrency);
+    if (*handshakes) return bench::run_handshakes(target, trace, count, concurrency, pattern);
     if (*echo) {
         bench::EchoPlan plan{bytes, record_size};
         return tls::run_client([&] { return bench::run_echo(target, trace, plan); });

@@ -33,6 +33,7 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -44,8 +45,6 @@
 namespace tls {
 
 namespace {
-
-Bytes to_plain(const Secret& s) { return Bytes(s.begin(), s.end()); }
 
 // The callers put the file's name and role in front of the reason.
 std::string read_text_file(const std::string& path) {
@@ -67,23 +66,36 @@ Bytes random_bytes(std::size_t n) {
 // ---- Hashes ---------------------------------------------------------------------------
 
 namespace {
-std::string botan_hash_name(HashAlg alg) { return alg == HashAlg::sha256 ? "SHA-256" : "SHA-384"; }
+
+// Botan finds a hash function by parsing its name, which costs more than hashing a short
+// message. So each is made by name once; every hash object after that is a clone. The
+// prototypes are never changed (clone() is const), so sharing them is safe.
+const Botan::HashFunction& hash_prototype(HashAlg alg) {
+    static const auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+    static const auto sha384 = Botan::HashFunction::create_or_throw("SHA-384");
+    return alg == HashAlg::sha256 ? *sha256 : *sha384;
+}
+
+std::unique_ptr<Botan::HashFunction> new_hash(HashAlg alg) {
+    return std::unique_ptr<Botan::HashFunction>(hash_prototype(alg).clone());
+}
 }  // namespace
 
 std::size_t hash_length(HashAlg alg) { return alg == HashAlg::sha256 ? 32 : 48; }
 
 Bytes hash(HashAlg alg, BytesView data) {
-    auto h = Botan::HashFunction::create_or_throw(botan_hash_name(alg));
+    auto h = new_hash(alg);
     h->update(data.data(), data.size());
-    return to_plain(h->final());
+    Bytes out(hash_length(alg));
+    h->final(out.data());
+    return out;
 }
 
 struct TranscriptHash::Impl {
     std::unique_ptr<Botan::HashFunction> running;
 };
 
-TranscriptHash::TranscriptHash(HashAlg alg)
-    : alg_(alg), impl_(std::make_unique<Impl>(Impl{Botan::HashFunction::create_or_throw(botan_hash_name(alg))})) {}
+TranscriptHash::TranscriptHash(HashAlg alg) : alg_(alg), impl_(std::make_unique<Impl>(Impl{new_hash(alg)})) {}
 TranscriptHash::~TranscriptHash() = default;
 TranscriptHash::TranscriptHash(TranscriptHash&&) noexcept = default;
 TranscriptHash& TranscriptHash::operator=(TranscriptHash&&) noexcept = default;
@@ -94,7 +106,9 @@ void TranscriptHash::update(BytesView handshake_message_bytes) {
 
 Bytes TranscriptHash::current() const {
     // Finishing a hash resets it, so finish a copy: the transcript keeps growing.
-    return to_plain(impl_->running->copy_state()->final());
+    Bytes out(hash_length(alg_));
+    impl_->running->copy_state()->final(out.data());
+    return out;
 }
 
 // ANCHOR: restart_with_message_hash
@@ -114,19 +128,57 @@ void TranscriptHash::restart_with_message_hash(BytesView client_hello1_hash) {
 
 // ---- HMAC and HKDF --------------------------------------------------------------------
 
-namespace {
-std::unique_ptr<Botan::MessageAuthenticationCode> keyed_hmac(HashAlg alg, BytesView key) {
-    auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(" + botan_hash_name(alg) + ")");
-    mac->set_key(key.data(), key.size());
-    return mac;
-}
-}  // namespace
+// RFC 2104 §2: "(1) append zeros to the end of K to create a B byte string [...] (2) XOR
+// [it] with ipad", ipad = 0x36 and opad = 0x5C repeated B times; "Applications that use
+// keys longer than B bytes will first hash the key using H". The two padded key blocks are
+// made once; each message then runs one hash object over both, reset in between, so a
+// message costs no allocation at all.
+struct Hmac::Impl {
+    Secret pads;                                // K ^ ipad, then K ^ opad: B bytes each
+    std::unique_ptr<Botan::HashFunction> hash;  // scratch: reset for every use
+};
 
-Secret hmac(HashAlg alg, BytesView key, BytesView data) {
-    auto mac = keyed_hmac(alg, key);
-    mac->update(data.data(), data.size());
-    return mac->final();
+Hmac::Hmac(HashAlg alg, BytesView key) : alg_(alg), impl_(std::make_unique<Impl>()) {
+    impl_->hash = new_hash(alg);
+    const std::size_t b = impl_->hash->hash_block_size();  // B: 64 for SHA-256, 128 for SHA-384
+    impl_->pads.assign(2 * b, 0);
+    std::uint8_t* ipad = impl_->pads.data();
+    std::uint8_t* opad = ipad + b;
+    if (key.size() > b) {
+        impl_->hash->update(key.data(), key.size());
+        impl_->hash->final(ipad);
+    } else {
+        std::copy(key.begin(), key.end(), ipad);
+    }
+    for (std::size_t i = 0; i < b; ++i) {
+        opad[i] = ipad[i] ^ 0x5c;
+        ipad[i] ^= 0x36;
+    }
 }
+Hmac::~Hmac() = default;
+Hmac::Hmac(const Hmac& other)
+    : alg_(other.alg_), impl_(std::make_unique<Impl>(Impl{other.impl_->pads, new_hash(other.alg_)})) {}
+Hmac& Hmac::operator=(const Hmac& other) {
+    if (this != &other) *this = Hmac(other);
+    return *this;
+}
+Hmac::Hmac(Hmac&&) noexcept = default;
+Hmac& Hmac::operator=(Hmac&&) noexcept = default;
+
+Secret Hmac::mac(std::initializer_list<BytesView> parts) const {
+    auto& h = *impl_->hash;
+    const std::size_t b = impl_->pads.size() / 2;
+    Secret digest(hash_length(alg_));
+    h.update(impl_->pads.data(), b);  // K ^ ipad
+    for (auto part : parts) h.update(part.data(), part.size());
+    h.final(digest.data());  // H((K ^ ipad) || m); final() also resets the hash
+    h.update(impl_->pads.data() + b, b);  // K ^ opad
+    h.update(digest);
+    h.final(digest.data());  // H((K ^ opad) || H((K ^ ipad) || m))
+    return digest;
+}
+
+Secret hmac(HashAlg alg, BytesView key, BytesView data) { return Hmac(alg, key).mac(data); }
 
 // RFC 5869 §2.2:  PRK = HMAC-Hash(salt, IKM)
 //   salt: optional salt value; if not provided, it is set to a string of HashLen zeros.
@@ -137,21 +189,23 @@ Secret hkdf_extract(HashAlg alg, BytesView salt, BytesView ikm) {
 
 // RFC 5869 §2.3:  N = ceil(L/HashLen);  T = T(1) | T(2) | T(3) | ... | T(N)
 //   T(0) = empty string;  T(i) = HMAC-Hash(PRK, T(i-1) | info | i);  OKM = first L octets of T
-Secret hkdf_expand(HashAlg alg, BytesView prk, BytesView info, std::size_t length) {
-    if (length > 255 * hash_length(alg))
+Secret hkdf_expand(const Hmac& prk, BytesView info, std::size_t length) {
+    if (length > 255 * hash_length(prk.alg()))
         throw std::invalid_argument("hkdf_expand: length > 255 * HashLen (RFC 5869 §2.3)");
-    auto mac = keyed_hmac(alg, prk);
     Secret okm;
+    okm.reserve(length + hash_length(prk.alg()));
     Secret t;  // T(i-1)
     for (std::uint8_t i = 1; okm.size() < length; ++i) {
-        mac->update(t);
-        mac->update(info.data(), info.size());
-        mac->update(i);
-        t = mac->final();  // final() also resets the MAC to "keyed, no input"
+        const std::uint8_t counter[1] = {i};
+        t = prk.mac({BytesView(t), info, BytesView(counter)});
         okm.insert(okm.end(), t.begin(), t.end());
     }
     okm.resize(length);
     return okm;
+}
+
+Secret hkdf_expand(HashAlg alg, BytesView prk, BytesView info, std::size_t length) {
+    return hkdf_expand(Hmac(alg, prk), info, length);
 }
 
 bool constant_time_equal(BytesView a, BytesView b) {
@@ -271,6 +325,7 @@ struct Aead::Impl {
     Secret key;
     std::unique_ptr<Botan::AEAD_Mode> sealer;
     std::unique_ptr<Botan::AEAD_Mode> opener;
+    Secret tail;  // the last bytes of a message (and the tag) for finish(); kept to reuse its memory
 
     // The keyed mode for `dir`, ready for one message under `nonce` with `aad`.
     Botan::AEAD_Mode& start(Botan::Cipher_Dir dir, BytesView nonce, BytesView aad) {
@@ -292,7 +347,7 @@ Aead::Aead(AeadAlg alg, BytesView key) : alg_(alg) {
     if (key.size() != aead_key_length(alg))
         throw std::invalid_argument(
             fmt::format("{}: key must be {} bytes (got {})", aead_name(alg), aead_key_length(alg), key.size()));
-    impl_ = std::make_unique<Impl>(Impl{alg, Secret(key.begin(), key.end()), nullptr, nullptr});
+    impl_ = std::make_unique<Impl>(Impl{alg, Secret(key.begin(), key.end()), nullptr, nullptr, {}});
 }
 Aead::~Aead() = default;
 Aead::Aead(Aead&&) noexcept = default;
@@ -300,39 +355,57 @@ Aead& Aead::operator=(Aead&&) noexcept = default;
 
 // Botan's finish() takes its input in a secure_vector, which a whole record would have to
 // be copied into (and zeroed, and scrubbed when freed). So the bulk of the message, whole
-// multiples of update_granularity(), goes through process() in place in the output, and
-// only the short rest (and, when opening, the tag) goes through finish().
-Bytes Aead::seal(BytesView nonce, BytesView aad, BytesView plaintext) {
+// multiples of update_granularity(), goes through process() in place, and only the short
+// rest (and, when opening, the tag) goes through finish().
+void Aead::seal_in_place(BytesView nonce, BytesView aad, Bytes& buffer, std::size_t offset) {
+    if (offset > buffer.size()) throw std::invalid_argument("Aead::seal_in_place: offset past the end of the buffer");
     auto& mode = impl_->start(Botan::ENCRYPTION, nonce, aad);
-    const std::size_t bulk = plaintext.size() - plaintext.size() % mode.update_granularity();
+    const std::size_t length = buffer.size() - offset;
+    const std::size_t bulk = offset + length - length % mode.update_granularity();
+    mode.process(buffer.data() + offset, bulk - offset);  // encrypts in place
+    auto& tail = impl_->tail;
+    tail.assign(buffer.begin() + static_cast<std::ptrdiff_t>(bulk), buffer.end());
+    mode.finish(tail);  // encrypts the rest in place and appends the tag
+    buffer.resize(bulk);
+    buffer.insert(buffer.end(), tail.begin(), tail.end());
+}
+
+bool Aead::open_in_place(BytesView nonce, BytesView aad, Bytes& buffer) {
+    if (buffer.size() < aead_tag_length) {
+        buffer.clear();
+        return false;
+    }
+    auto& mode = impl_->start(Botan::DECRYPTION, nonce, aad);
+    const std::size_t length = buffer.size() - aead_tag_length;
+    const std::size_t bulk = length - length % mode.update_granularity();
+    // Decrypted, but not yet authenticated: zeroed below unless the tag checks.
+    mode.process(buffer.data(), bulk);
+    auto& tail = impl_->tail;
+    tail.assign(buffer.begin() + static_cast<std::ptrdiff_t>(bulk), buffer.end());
+    try {
+        mode.finish(tail);  // checks the tag over the whole message, then decrypts the rest and drops the tag
+    } catch (const Botan::Invalid_Authentication_Tag&) {
+        Botan::secure_scrub_memory(buffer.data(), buffer.size());
+        buffer.clear();
+        return false;
+    }
+    buffer.resize(bulk);
+    buffer.insert(buffer.end(), tail.begin(), tail.end());
+    return true;
+}
+
+Bytes Aead::seal(BytesView nonce, BytesView aad, BytesView plaintext) {
     Bytes out;
     out.reserve(plaintext.size() + aead_tag_length);
     out.assign(plaintext.begin(), plaintext.end());
-    mode.process(out.data(), bulk);  // encrypts in place
-    Secret rest(out.begin() + static_cast<std::ptrdiff_t>(bulk), out.end());
-    mode.finish(rest);  // encrypts the rest in place and appends the tag
-    out.resize(bulk);
-    out.insert(out.end(), rest.begin(), rest.end());
+    seal_in_place(nonce, aad, out, 0);
     return out;
 }
 
 std::optional<Bytes> Aead::open(BytesView nonce, BytesView aad, BytesView ciphertext_and_tag) {
     if (ciphertext_and_tag.size() < aead_tag_length) return std::nullopt;
-    auto& mode = impl_->start(Botan::DECRYPTION, nonce, aad);
-    const std::size_t length = ciphertext_and_tag.size() - aead_tag_length;
-    const std::size_t bulk = length - length % mode.update_granularity();
-    Bytes out;
-    out.reserve(length);
-    out.assign(ciphertext_and_tag.begin(), ciphertext_and_tag.begin() + static_cast<std::ptrdiff_t>(bulk));
-    // Decrypted, but not yet authenticated: `out` leaves this function only if the tag checks.
-    mode.process(out.data(), bulk);
-    Secret rest(ciphertext_and_tag.begin() + static_cast<std::ptrdiff_t>(bulk), ciphertext_and_tag.end());
-    try {
-        mode.finish(rest);  // checks the tag over the whole message, then decrypts the rest and drops the tag
-    } catch (const Botan::Invalid_Authentication_Tag&) {
-        return std::nullopt;
-    }
-    out.insert(out.end(), rest.begin(), rest.end());
+    Bytes out(ciphertext_and_tag.begin(), ciphertext_and_tag.end());
+    if (!open_in_place(nonce, aad, out)) return std::nullopt;
     return out;
 }
 
@@ -454,6 +527,7 @@ private:
 
 struct PrivateKey::Impl {
     std::unique_ptr<Botan::Private_Key> key;
+    std::vector<SignatureScheme> schemes;  // schemes_for_key(*key): asked on every handshake
     // A signer per scheme, made at its first signature and kept: making one is a good part
     // of the cost of an ECDSA signature (its blinding values, its RFC 6979 nonce generator).
     // Hence sign() is const but must not run in two threads at once (a server runs one).
@@ -473,11 +547,12 @@ PrivateKey PrivateKey::load_pem(std::string_view pem) {
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format("not an unencrypted PKCS#8 PEM private key ({})", e.what()));
     }
-    if (schemes_for_key(*key).empty())
+    auto schemes = schemes_for_key(*key);
+    if (schemes.empty())
         throw std::runtime_error(fmt::format("{} keys cannot sign here (we sign with ECDSA P-256/P-384/P-521, "
                                              "RSA and Ed25519)",
                                              describe_key(*key)));
-    return PrivateKey(std::make_unique<Impl>(Impl{std::move(key), {}}));
+    return PrivateKey(std::make_unique<Impl>(Impl{std::move(key), std::move(schemes), {}}));
 }
 
 PrivateKey PrivateKey::load_pem_file(const std::string& path) {
@@ -488,7 +563,7 @@ PrivateKey PrivateKey::load_pem_file(const std::string& path) {
     }
 }
 
-std::vector<SignatureScheme> PrivateKey::schemes() const { return schemes_for_key(*impl_->key); }
+const std::vector<SignatureScheme>& PrivateKey::schemes() const { return impl_->schemes; }
 
 std::string PrivateKey::algorithm() const { return describe_key(*impl_->key); }
 

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,33 @@ Secret hkdf_extract(HashAlg, BytesView salt, BytesView ikm);
 Secret hkdf_expand(HashAlg, BytesView prk, BytesView info, std::size_t length);
 // ANCHOR_END: hkdf
 
+// One HMAC key for several messages (HKDF-Expand runs one per output block, and the key
+// schedule expands one secret into two or three, §7.1, §7.3). RFC 2104:
+// HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)). The padded keys are made once and one
+// hash object is reused, so a message costs its hash blocks and no allocation. Like
+// PrivateKey::sign, mac() is const but uses that object: one Hmac, one thread at a time.
+class Hmac {
+public:
+    Hmac(HashAlg, BytesView key);
+    ~Hmac();
+    Hmac(const Hmac&);
+    Hmac& operator=(const Hmac&);
+    Hmac(Hmac&&) noexcept;
+    Hmac& operator=(Hmac&&) noexcept;
+
+    // HMAC(key, parts[0] || parts[1] || ...)
+    Secret mac(std::initializer_list<BytesView> parts) const;
+    Secret mac(BytesView data) const { return mac({data}); }
+    HashAlg alg() const { return alg_; }
+
+private:
+    struct Impl;
+    HashAlg alg_;
+    std::unique_ptr<Impl> impl_;
+};
+// hkdf_expand with the PRK already keyed.
+Secret hkdf_expand(const Hmac& prk, BytesView info, std::size_t length);
+
 // Compares in time that depends only on the length (Finished, binders: §4.4.4).
 bool constant_time_equal(BytesView a, BytesView b);
 
@@ -135,6 +163,12 @@ public:
     // is only handed out once the tag has been checked.
     std::optional<Bytes> open(BytesView nonce, BytesView aad, BytesView ciphertext_and_tag);
 
+    // The same without copying a record: seal_in_place encrypts buffer[offset..] where it is
+    // and appends the tag; open_in_place decrypts buffer (ciphertext || tag) where it is and
+    // drops the tag, or returns false and zeroes the buffer if it does not authenticate.
+    void seal_in_place(BytesView nonce, BytesView aad, Bytes& buffer, std::size_t offset);
+    bool open_in_place(BytesView nonce, BytesView aad, Bytes& buffer);
+
     AeadAlg alg() const { return alg_; }
 
 private:
@@ -164,7 +198,7 @@ public:
     // ECDSA P-256 -> {ecdsa_secp256r1_sha256} (likewise P-384, P-521);
     // RSA -> {rsa_pss_rsae_sha256, rsa_pss_rsae_sha384, rsa_pss_rsae_sha512};
     // Ed25519 -> {ed25519}.
-    std::vector<SignatureScheme> schemes() const;
+    const std::vector<SignatureScheme>& schemes() const;
     std::string algorithm() const;  // "ECDSA P-256", "RSA-2048", "Ed25519"
     // ECDSA signatures come out DER-encoded, as TLS sends them. Throws
     // std::invalid_argument if `scheme` is not one of schemes(). Keeps a signer per scheme

@@ -25,15 +25,19 @@ const SuiteInfo* suite_info(CipherSuite suite) {
 //       opaque label<7..255> = "tls13 " + Label;
 //       opaque context<0..255> = Context;
 //   } HkdfLabel;
-Secret hkdf_expand_label(HashAlg alg, BytesView secret, std::string_view label, BytesView context,
-                         std::size_t length) {
+Secret hkdf_expand_label(const Hmac& secret, std::string_view label, BytesView context, std::size_t length) {
     if (length > 0xffff || 6 + label.size() > 255 || context.size() > 255)
         throw std::invalid_argument("hkdf_expand_label: a field does not fit HkdfLabel");
     ByteWriter hkdf_label;
     hkdf_label.u16(static_cast<std::uint16_t>(length));
     hkdf_label.vec8(to_bytes("tls13 " + std::string(label)));
     hkdf_label.vec8(context);
-    return hkdf_expand(alg, secret, hkdf_label.data(), length);
+    return hkdf_expand(secret, hkdf_label.data(), length);
+}
+
+Secret hkdf_expand_label(HashAlg alg, BytesView secret, std::string_view label, BytesView context,
+                         std::size_t length) {
+    return hkdf_expand_label(Hmac(alg, secret), label, context, length);
 }
 // ANCHOR_END: hkdf_expand_label
 
@@ -45,8 +49,9 @@ Secret derive_secret(HashAlg alg, BytesView secret, std::string_view label, Byte
 
 // ANCHOR: traffic_keys
 TrafficKeys traffic_keys(const SuiteInfo& suite, BytesView traffic_secret) {
-    return {hkdf_expand_label(suite.hash, traffic_secret, "key", {}, suite.key_length),
-            hkdf_expand_label(suite.hash, traffic_secret, "iv", {}, suite.iv_length)};
+    const Hmac secret(suite.hash, traffic_secret);  // keyed once for both
+    return {hkdf_expand_label(secret, "key", {}, suite.key_length),
+            hkdf_expand_label(secret, "iv", {}, suite.iv_length)};
 }
 // ANCHOR_END: traffic_keys
 
@@ -66,11 +71,18 @@ Secret resumption_psk(HashAlg alg, BytesView resumption_master_secret, BytesView
 
 namespace {
 
+// Hash(""): the same every time, so computed once per hash function.
+BytesView empty_hash(HashAlg alg) {
+    static const Bytes sha256 = hash(HashAlg::sha256, {});
+    static const Bytes sha384 = hash(HashAlg::sha384, {});
+    return alg == HashAlg::sha256 ? sha256 : sha384;
+}
+
 // ANCHOR: derived_salt
 // §7.1: Derive-Secret(secret, "derived", "") is the salt of the next HKDF-Extract.
 // "" means no messages: the context is Hash("") (e3b0c442... for SHA-256).
 Secret derived_salt(HashAlg alg, BytesView secret) {
-    return derive_secret(alg, secret, "derived", hash(alg, {}));
+    return derive_secret(alg, secret, "derived", empty_hash(alg));
 }
 // ANCHOR_END: derived_salt
 

@@ -62,6 +62,8 @@ const SuiteInfo* suite_info(CipherSuite);
 //   } HkdfLabel;
 Secret hkdf_expand_label(HashAlg, BytesView secret, std::string_view label, BytesView context, std::size_t length);
 // ANCHOR_END: hkdf_expand_label
+// The same with the secret already keyed as an HMAC key, for several labels from one secret.
+Secret hkdf_expand_label(const Hmac& secret, std::string_view label, BytesView context, std::size_t length);
 
 // ANCHOR: derive_secret
 // RFC 8446 §7.1:

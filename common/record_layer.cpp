@@ -32,13 +32,14 @@ void RecordLayer::check_change_cipher_spec(const TLSPlaintext& record) const {
 // ANCHOR: unprotect
 // §5.2: the real type and content of a protected record come out of TLSInnerPlaintext.
 // nullopt: the record was early data we skip (§4.2.10) and is dropped.
-std::optional<InnerPlaintext> RecordLayer::unprotect(const TLSPlaintext& record) {
+std::optional<InnerPlaintext> RecordLayer::unprotect(TLSPlaintext& record) {
+    // The fragment is decrypted where it lies (moved, not copied): it becomes the content.
     if (early_data_to_skip_ && !received_protected_) {
         // §4.2.10: "discarding records which fail deprotection (up to the configured
         // max_early_data_size)". Only a record that decrypts ends the skipping.
-        auto inner = read_protection_->try_open(record.header, record.fragment);
+        const std::size_t size = record.fragment.size();
+        auto inner = read_protection_->try_open(record.header, std::move(record.fragment));
         if (!inner) {
-            const std::size_t size = record.fragment.size();
             if (size > *early_data_to_skip_)
                 throw AlertError(AlertDescription::unexpected_message,
                                  "more early data than we skip (§4.2.10): the peer is not a 0-RTT client");
@@ -51,7 +52,7 @@ std::optional<InnerPlaintext> RecordLayer::unprotect(const TLSPlaintext& record)
         received_protected_ = true;
         return inner;
     }
-    auto inner = read_protection_->open(record.header, record.fragment);
+    auto inner = read_protection_->open(record.header, std::move(record.fragment));
     received_protected_ = true;
     return inner;
 }
@@ -247,7 +248,11 @@ void RecordLayer::queue_records(ContentType type, BytesView data) {
         trace_.hex(data.first(n), "plaintext");
         auto record = write_protection_->seal(type, data.first(n));
         trace_.record(Direction::send, record);
-        pending_.insert(pending_.end(), record.begin(), record.end());
+        // An empty queue takes the record itself, not a copy: the echo path's common case.
+        if (pending_.empty())
+            pending_ = std::move(record);
+        else
+            pending_.insert(pending_.end(), record.begin(), record.end());
         data = data.subspan(n);
     } while (!data.empty());
     // ANCHOR_END: write_protected

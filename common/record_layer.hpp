@@ -119,7 +119,7 @@ private:
     void install_read(const SuiteInfo& suite, BytesView secret, std::string_view sender);
     void install_write(const SuiteInfo& suite, BytesView secret, std::string_view sender);
     void check_change_cipher_spec(const TLSPlaintext& record) const;
-    std::optional<InnerPlaintext> unprotect(const TLSPlaintext& record);
+    std::optional<InnerPlaintext> unprotect(TLSPlaintext& record);
     void check_plaintext_alert(const TLSPlaintext& record);
     void queue_records(ContentType type, BytesView data);
     void queue_coalesced();

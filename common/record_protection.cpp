@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -15,10 +16,15 @@ namespace tls {
 
 // ANCHOR: encode_inner_plaintext
 Bytes encode_inner_plaintext(ContentType type, BytesView content, std::size_t padding) {
-    Bytes out(content.begin(), content.end());
+    Bytes out;
+    append_inner_plaintext(out, type, content, padding);
+    return out;
+}
+
+void append_inner_plaintext(Bytes& out, ContentType type, BytesView content, std::size_t padding) {
+    out.insert(out.end(), content.begin(), content.end());
     out.push_back(static_cast<std::uint8_t>(type));
     out.resize(out.size() + padding, 0);  // §5.4: "padding octets ... all zeros"
-    return out;
 }
 // ANCHOR_END: encode_inner_plaintext
 
@@ -35,6 +41,15 @@ InnerPlaintext decode_inner_plaintext(BytesView plaintext) {
                                      plaintext.size()));
     const std::size_t type_at = static_cast<std::size_t>(plaintext.rend() - last) - 1;
     return {static_cast<ContentType>(plaintext[type_at]), Bytes(plaintext.begin(), plaintext.begin() + type_at)};
+}
+
+InnerPlaintext decode_inner_plaintext(Bytes&& plaintext) {
+    const auto last = std::find_if(plaintext.rbegin(), plaintext.rend(), [](std::uint8_t b) { return b != 0; });
+    if (last == plaintext.rend()) return decode_inner_plaintext(BytesView(plaintext));  // throws
+    const std::size_t type_at = static_cast<std::size_t>(plaintext.rend() - last) - 1;
+    const auto type = static_cast<ContentType>(plaintext[type_at]);
+    plaintext.resize(type_at);  // the content stays where it was decrypted
+    return {type, std::move(plaintext)};
 }
 // ANCHOR_END: decode_inner_plaintext
 
@@ -93,22 +108,27 @@ Bytes RecordProtection::seal(ContentType inner_type, BytesView content, std::siz
     if (content.size() + padding > max_plaintext_length)
         throw std::length_error(fmt::format("record content + padding is {} bytes; a record holds at most 2^14 (§5.4)",
                                             content.size() + padding));
-    const Bytes inner = encode_inner_plaintext(inner_type, content, padding);
-    ByteWriter record;  // the header first: it is the additional data
-    record.u8(static_cast<std::uint8_t>(ContentType::application_data));
-    record.u16(TLS1_2);
-    record.u16(static_cast<std::uint16_t>(inner.size() + aead_tag_length));
-    const Bytes encrypted = cipher_.seal(next_nonce(), record.data(), inner);
-    record.bytes(encrypted);
-    return record.take();
+    const std::size_t inner_length = content.size() + 1 + padding;  // TLSInnerPlaintext
+    const auto length = static_cast<std::uint16_t>(inner_length + aead_tag_length);
+    // The header first: it is the additional data.
+    const std::array<std::uint8_t, record_header_length> header{
+        static_cast<std::uint8_t>(ContentType::application_data), TLS1_2 >> 8, TLS1_2 & 0xff,
+        static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length & 0xff)};
+    // The whole record is built in one buffer, and TLSInnerPlaintext encrypted where it lies.
+    Bytes record;
+    record.reserve(record_header_length + length);
+    record.assign(header.begin(), header.end());
+    append_inner_plaintext(record, inner_type, content, padding);
+    cipher_.seal_in_place(next_nonce(), header, record, record_header_length);  // appends the tag
+    return record;
 }
 // ANCHOR_END: seal
 
 // ANCHOR: open
-InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_record) {
+InnerPlaintext RecordProtection::open(BytesView header, Bytes&& encrypted_record) {
     // §5.2: "If the decryption fails, the receiver MUST terminate the connection with a
     // "bad_record_mac" alert."
-    auto inner = try_open(header, encrypted_record);
+    auto inner = try_open(header, std::move(encrypted_record));
     if (!inner)
         throw AlertError(AlertDescription::bad_record_mac,
                          fmt::format("record {} does not authenticate under the {} key: it was changed, or "
@@ -117,7 +137,7 @@ InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_reco
     return std::move(*inner);
 }
 
-std::optional<InnerPlaintext> RecordProtection::try_open(BytesView header, BytesView encrypted_record) {
+std::optional<InnerPlaintext> RecordProtection::try_open(BytesView header, Bytes&& encrypted_record) {
     // §5.2: "An endpoint that receives a record from its peer with TLSCiphertext.length
     // larger than 2^14 + 256 octets MUST terminate the connection with a "record_overflow" alert."
     if (encrypted_record.size() > max_ciphertext_length)
@@ -126,15 +146,24 @@ std::optional<InnerPlaintext> RecordProtection::try_open(BytesView header, Bytes
                                      encrypted_record.size(), max_ciphertext_length));
     if (sequence_number_ == std::numeric_limits<std::uint64_t>::max())
         throw std::overflow_error("record sequence number would wrap: a KeyUpdate was due long ago (§5.3, §5.5)");
-    auto plaintext = cipher_.open(per_record_nonce(keys_.iv, sequence_number_), header, encrypted_record);
-    if (!plaintext) return std::nullopt;
+    // Decrypted where it lies; a record that does not authenticate is zeroed.
+    Bytes& plaintext = encrypted_record;
+    if (!cipher_.open_in_place(per_record_nonce(keys_.iv, sequence_number_), header, plaintext)) return std::nullopt;
     ++sequence_number_;  // §5.3: one step on for each record read
     // §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets."
-    if (plaintext->size() > max_plaintext_length + 1)
+    if (plaintext.size() > max_plaintext_length + 1)
         throw AlertError(AlertDescription::record_overflow,
-                         fmt::format("decrypted record is {} bytes; the limit is 2^14 + 1", plaintext->size()));
-    return decode_inner_plaintext(*plaintext);
+                         fmt::format("decrypted record is {} bytes; the limit is 2^14 + 1", plaintext.size()));
+    return decode_inner_plaintext(std::move(plaintext));
 }
 // ANCHOR_END: open
+
+InnerPlaintext RecordProtection::open(BytesView header, BytesView encrypted_record) {
+    return open(header, Bytes(encrypted_record.begin(), encrypted_record.end()));
+}
+
+std::optional<InnerPlaintext> RecordProtection::try_open(BytesView header, BytesView encrypted_record) {
+    return try_open(header, Bytes(encrypted_record.begin(), encrypted_record.end()));
+}
 
 }  // namespace tls

@@ -28,6 +28,8 @@ inline constexpr std::size_t max_ciphertext_length = max_encrypted_fragment_leng
 //       uint8 zeros[length_of_padding];
 //   } TLSInnerPlaintext;
 Bytes encode_inner_plaintext(ContentType type, BytesView content, std::size_t padding = 0);
+// The same, appended to `out` (RecordProtection::seal builds a whole record in one buffer).
+void append_inner_plaintext(Bytes& out, ContentType type, BytesView content, std::size_t padding = 0);
 
 struct InnerPlaintext {
     ContentType type;
@@ -36,6 +38,8 @@ struct InnerPlaintext {
 // Strips the zeros from the end; the last non-zero byte is the type (§5.4).
 // All zeros -> AlertError{unexpected_message}.
 InnerPlaintext decode_inner_plaintext(BytesView plaintext);
+// The same without a copy: the content is `plaintext` itself, cut short.
+InnerPlaintext decode_inner_plaintext(Bytes&& plaintext);
 // ANCHOR_END: TLSInnerPlaintext
 
 // RFC 8446 §5.3: the 64-bit sequence number, big-endian, left-padded with zeros to
@@ -67,6 +71,10 @@ public:
     // The same, but nullopt instead of bad_record_mac, and the sequence number stays where
     // it was: trial decryption, for a server skipping early data it cannot read (§4.2.10).
     std::optional<InnerPlaintext> try_open(BytesView header, BytesView encrypted_record);
+    // Both again, decrypting the record where it lies (no copy): the content that comes out
+    // is `encrypted_record` itself, and a record that does not authenticate is left zeroed.
+    InnerPlaintext open(BytesView header, Bytes&& encrypted_record);
+    std::optional<InnerPlaintext> try_open(BytesView header, Bytes&& encrypted_record);
 
     std::uint64_t sequence_number() const { return sequence_number_; }
     AeadAlg aead() const { return aead_; }

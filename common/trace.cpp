@@ -89,9 +89,11 @@ void Trace::result(std::string_view text) { line(bold, text, true); }
 void Trace::error(std::string_view text) { line(red, fmt::format("error: {}", text), true); }
 
 void Trace::alert(Direction dir, AlertDescription description, std::string_view why) {
+    const bool always = description != AlertDescription::close_notify;  // an error alert is a result
+    if (options_.quiet && !always) return;  // not even formatted: every connection ends with close_notify
     std::string text = fmt::format("{} Alert {}({})", arrow(dir), alert_name(description), static_cast<int>(description));
     if (!why.empty()) text += fmt::format(": {}", why);
-    line(description == AlertDescription::close_notify ? cyan : red, text, description != AlertDescription::close_notify);
+    line(always ? red : cyan, text, always);
 }
 
 void Trace::hex(BytesView bytes, std::string_view label) {

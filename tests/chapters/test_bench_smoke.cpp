@@ -13,7 +13,11 @@ TEST_CASE("bench loadgen completes handshakes and an echo against the ch09 serve
     Process handshakes({bin("loadgen"), "--port", std::to_string(server.port), "handshakes", "--count", "20",
                         "--concurrency", "4"});
     CHECK(handshakes.wait(30s) == 0);
-    CHECK_CONTAINS(handshakes.out(), "handshakes=20 failed=0");
+    CHECK_CONTAINS(handshakes.out(), "pattern=s_time handshakes=20 failed=0");
+    Process waiting({bin("loadgen"), "--port", std::to_string(server.port), "handshakes", "--count", "10",
+                     "--concurrency", "2", "--pattern", "wait"});
+    CHECK(waiting.wait(30s) == 0);
+    CHECK_CONTAINS(waiting.out(), "pattern=wait handshakes=10 failed=0");
     Process echo({bin("loadgen"), "--port", std::to_string(server.port), "echo", "--bytes", "100000", "--record-size",
                   "16384"});
     CHECK(echo.wait(30s) == 0);

@@ -610,3 +610,53 @@ TEST_CASE("a missing or empty trust anchor file is our internal_error") {
     CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("ec.key"), "localhost"); }) ==
           "internal_error");
 }
+
+TEST_CASE("Hmac keyed once gives the same MAC as hmac() for every message, in parts, and when copied") {
+    for (auto alg : {HashAlg::sha256, HashAlg::sha384}) {
+        // RFC 4231 test case 6 uses a key longer than the block: it is hashed first.
+        for (const Bytes& key : {to_bytes("Jefe"), Bytes(131, 0xaa), Bytes{}}) {
+            const Hmac keyed(alg, key);
+            for (const Bytes& data : {to_bytes("what do ya want for nothing?"), Bytes{}, Bytes(200, 0x5a)}) {
+                CHECK(hex(keyed.mac(data)) == hex(hmac(alg, key, data)));
+                const BytesView d(data);
+                CHECK(hex(keyed.mac({d.first(d.size() / 2), d.subspan(d.size() / 2)})) == hex(hmac(alg, key, data)));
+            }
+            const Hmac copy = keyed;
+            CHECK(hex(copy.mac(to_bytes("x"))) == hex(keyed.mac(to_bytes("x"))));
+        }
+    }
+    CHECK(hex(Hmac(HashAlg::sha256, Bytes(131, 0xaa)).mac(to_bytes("Test Using Larger Than Block-Size Key - Hash Key First"))) ==
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST_CASE("hkdf_expand with a keyed Hmac is hkdf_expand with the PRK") {
+    const Secret prk = hkdf_extract(HashAlg::sha256, from_hex("000102030405060708090a0b0c"), Bytes(22, 0x0b));
+    const Bytes info = from_hex("f0f1f2f3f4f5f6f7f8f9");
+    CHECK(hex(hkdf_expand(Hmac(HashAlg::sha256, prk), info, 42)) ==
+          "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+TEST_CASE("Aead seals and opens in place exactly as it seals and opens copies") {
+    for (auto alg : {AeadAlg::aes_128_gcm, AeadAlg::aes_256_gcm, AeadAlg::chacha20_poly1305}) {
+        const Bytes key(aead_key_length(alg), 0x42), nonce(12, 7), aad = from_hex("1703030111");
+        Aead aead(alg, key);
+        for (std::size_t n : {0, 1, 15, 16, 63, 64, 65, 1000, 16385}) {
+            const Bytes plaintext(n, 0x61);
+            Bytes buffer = from_hex("abcdef");  // bytes before the offset stay as they are
+            buffer.insert(buffer.end(), plaintext.begin(), plaintext.end());
+            aead.seal_in_place(nonce, aad, buffer, 3);
+            const Bytes sealed = aead.seal(nonce, aad, plaintext);
+            CHECK(hex(BytesView(buffer).subspan(3)) == hex(sealed));
+            CHECK(hex(BytesView(buffer).first(3)) == "abcdef");
+            Bytes opened(sealed);
+            REQUIRE(aead.open_in_place(nonce, aad, opened));
+            CHECK(opened == plaintext);
+            Bytes tampered(sealed);
+            tampered.back() ^= 1;
+            CHECK_FALSE(aead.open_in_place(nonce, aad, tampered));
+            CHECK(tampered.empty());  // nothing unauthenticated is left behind
+        }
+        Bytes too_short(15, 0);
+        CHECK_FALSE(aead.open_in_place(nonce, aad, too_short));
+    }
+}

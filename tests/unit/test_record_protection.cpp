@@ -304,6 +304,29 @@ TEST_CASE("record protection strips the padding") {
     CHECK(to_string(opened.content) == "hello");
 }
 
+TEST_CASE("record protection opens a record in place as it opens a copy") {
+    const TrafficKeys keys = random_keys(AeadAlg::aes_128_gcm);
+    RecordProtection writer(AeadAlg::aes_128_gcm, keys);
+    RecordProtection copying(AeadAlg::aes_128_gcm, keys);
+    RecordProtection in_place(AeadAlg::aes_128_gcm, keys);
+    for (std::size_t padding : {0, 1, 100}) {
+        const Bytes record = writer.seal(ContentType::application_data, Bytes(16000, 0x61), padding);
+        const BytesView r(record);
+        const InnerPlaintext a = copying.open(r.first(5), r.subspan(5));
+        const InnerPlaintext b = in_place.open(r.first(5), Bytes(r.begin() + 5, r.end()));
+        CHECK(a.type == b.type);
+        CHECK(a.content == b.content);
+        CHECK(b.content == Bytes(16000, 0x61));
+    }
+    const Bytes record = writer.seal(ContentType::alert, from_hex("0100"));
+    Bytes fragment(record.begin() + 5, record.end());
+    fragment[0] ^= 1;
+    CHECK_FALSE(in_place.try_open(BytesView(record).first(5), std::move(fragment)).has_value());
+    CHECK(in_place.sequence_number() == 3);  // a record that does not authenticate moves nothing on
+    CHECK(decode_inner_plaintext(Bytes{0x61, 0x62, 0x17, 0, 0}).content == to_bytes("ab"));
+    CHECK(alert_from([] { decode_inner_plaintext(Bytes(3, 0)); }) == "unexpected_message");
+}
+
 TEST_CASE("record protection sequence numbers advance and records opened out of order fail") {
     const TrafficKeys keys = random_keys(AeadAlg::aes_128_gcm);
     RecordProtection writer(AeadAlg::aes_128_gcm, keys);
