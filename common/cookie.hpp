@@ -43,7 +43,4 @@ private:
     Secret key_;
 };
 
-// Milliseconds since the Unix epoch (the clock cookies and tickets use).
-std::uint64_t unix_time_ms();
-
 }  // namespace tls

@@ -4,6 +4,8 @@
 namespace tls {
 
 // ANCHOR: establish_handshake_keys_body
+// §7.1: the Handshake Secret mixes the (EC)DHE shared secret into the Early Secret; the two
+// handshake traffic secrets derive from it and Transcript-Hash(ClientHello...ServerHello).
 HandshakeKeys establish_handshake_keys(Trace& trace, const EarlySecret& early, BytesView shared_secret,
                                        const TranscriptHash& transcript, const KeyLog& keylog, BytesView client_random) {
     trace.value("early_secret", early.secret());
@@ -23,6 +25,8 @@ HandshakeKeys establish_handshake_keys(Trace& trace, const EarlySecret& early, B
 // ANCHOR_END: establish_handshake_keys_body
 
 // ANCHOR: establish_application_keys_body
+// §7.1: the application traffic secrets and the exporter secret, from the Master Secret and
+// Transcript-Hash(ClientHello...server Finished).
 ApplicationKeys establish_application_keys(Trace& trace, const HandshakeSecret& handshake_secret,
                                            const TranscriptHash& transcript, const KeyLog& keylog,
                                            BytesView client_random) {
@@ -43,11 +47,15 @@ ApplicationKeys establish_application_keys(Trace& trace, const HandshakeSecret& 
 // ANCHOR_END: establish_application_keys_body
 
 // ANCHOR: finished_body
+// §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*,
+// CertificateVerify*)), finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length).
 asio::awaitable<Bytes> send_finished(Connection& conn, BytesView base_key, const TranscriptHash& transcript) {
     Finished finished{finished_verify_data(transcript.alg(), base_key, transcript.current())};
     co_return co_await conn.write(finished);
 }
 
+// §4.4.4: "Recipients of Finished messages MUST verify that the contents are correct and if
+// incorrect MUST terminate the connection with a "decrypt_error" alert."
 asio::awaitable<void> read_finished(Connection& conn, BytesView base_key, TranscriptHash& transcript) {
     auto expected = finished_verify_data(transcript.alg(), base_key, transcript.current());
     auto [finished, raw] = co_await conn.read<Finished>(hash_length(transcript.alg()));

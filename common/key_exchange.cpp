@@ -13,6 +13,12 @@ bool is_supported_group(NamedGroup group) {
            std::end(supported_named_groups);
 }
 
+NamedGroup group_from_name(std::string_view text) {
+    if (text == "x25519") return NamedGroup::x25519;
+    if (text == "secp256r1" || text == "P-256") return NamedGroup::secp256r1;
+    throw std::invalid_argument("unknown group " + std::string(text) + " (x25519, secp256r1)");
+}
+
 KeyPair generate_key_share(NamedGroup group) {
     switch (group) {
         case NamedGroup::x25519: return x25519_keypair();

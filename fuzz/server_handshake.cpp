@@ -48,6 +48,7 @@ struct Server {
                             tls::PrivateKey::load_pem_file(options.key)};
     std::FILE* out = std::getenv("TLS_FUZZ_TRACE") ? stderr : std::fopen("/dev/null", "w");
     tls::Trace trace{tls::TraceOptions{}, out};
+    tls::Inputs inputs{tls::Role::server};  // fresh randomness, as without --rfc8448
 };
 
 Server& server() {
@@ -58,7 +59,7 @@ Server& server() {
 // serve_connection() over the transport (a named coroutine: g++ 12 crashes on coroutine lambdas).
 asio::awaitable<void> serve(tls::Transport& transport, Server& s, bool& finished) {
     tls::Connection conn(transport, s.trace, tls::Role::server);
-    if (co_await tls::guarded(conn.records(), handshake(conn, s.options, s.credentials)))
+    if (co_await tls::guarded(conn.records(), handshake(conn, s.options, s.credentials, s.inputs)))
         co_await tls::guarded(conn.records(), echo(conn));
     finished = true;
 }

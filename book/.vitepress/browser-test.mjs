@@ -171,8 +171,10 @@ export async function run({ siteDir, screenshots }) {
           return {
             blocks: blocks.length,
             svgs: blocks.filter((b) => b.querySelector("svg")).length,
-            syntaxError: /Syntax error/i.test(document.body.innerText) ||
-              [...document.querySelectorAll("svg")].some((s) => /Syntax error/i.test(s.textContent ?? "")),
+            // Mermaid draws its error as an SVG (in the block, or appended to <body>); the words in
+            // the page's own text (a code listing that checks for them) are not an error.
+            syntaxError: [...blocks, ...document.querySelectorAll("svg")].some((s) =>
+              /Syntax error/i.test(s.textContent ?? "")),
             // A label drawn in a box smaller than its text is cut off (the box clips it).
             clipped: [...document.querySelectorAll(".vp-doc .mermaid svg foreignObject")].flatMap((box) => {
               const label = box.firstElementChild;
