@@ -10,6 +10,11 @@ constexpr std::uint8_t cookie_version = 1;
 constexpr std::size_t mac_length = 32;  // HMAC-SHA256
 }  // namespace
 
+std::uint64_t unix_time_ms() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
 CookieKey::CookieKey() {
     auto key = random_bytes(32);
     key_.assign(key.begin(), key.end());

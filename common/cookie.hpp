@@ -26,6 +26,10 @@ struct HelloRetryState {
 };
 // ANCHOR_END: HelloRetryState
 
+// Now, in milliseconds since the Unix epoch: when a cookie was issued, and (chapter 12) the unit
+// of TicketState::creation_time_ms, SessionTicket::receipt_time_ms and obfuscated_ticket_age.
+std::uint64_t unix_time_ms();
+
 // A client answers a HelloRetryRequest at once; an older cookie is refused.
 inline constexpr std::uint64_t max_cookie_age_ms = 60'000;
 

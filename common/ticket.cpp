@@ -57,12 +57,6 @@ bool psk_fits_suite(CipherSuite suite, std::size_t psk_length) {
 
 }  // namespace
 
-std::uint64_t unix_time_ms() {
-    using namespace std::chrono;
-    return static_cast<std::uint64_t>(
-        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
-
 // ---- TicketState ---------------------------------------------------------------------------
 
 Secret TicketState::encode() const {

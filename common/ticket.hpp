@@ -18,6 +18,7 @@
 #pragma once
 
 #include "bytes.hpp"
+#include "cookie.hpp"  // unix_time_ms()
 #include "crypto.hpp"
 #include "enums.hpp"
 #include "messages.hpp"
@@ -39,10 +40,6 @@ inline constexpr std::uint32_t max_ticket_lifetime = 604800;  // seconds
 // default session timeout. Short enough that a stolen ticket key or ticket is of little
 // use for long (§4.6.1 recommends limiting "the total lifetime of such keying material").
 inline constexpr std::uint32_t default_ticket_lifetime = 7200;  // seconds
-
-// Now, in milliseconds since the Unix epoch (the unit of TicketState::creation_time_ms,
-// SessionTicket::receipt_time_ms and obfuscated_ticket_age).
-std::uint64_t unix_time_ms();
 
 // ANCHOR: TicketState
 // What the server seals into a ticket: everything it needs to resume from the ticket

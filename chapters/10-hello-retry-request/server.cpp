@@ -1,13 +1,17 @@
-// Chapter 09 — application data (RFC 8446 §5, §6.1), server side.
-// A complete TLS 1.3 server: after the handshake it echoes application data under
-// the application traffic keys, answers close_notify with close_notify, serves many
-// connections at once, and drops a peer that stalls mid-handshake.
+// Chapter 10 — HelloRetryRequest (RFC 8446 §4.1.4, §4.2.2, §4.4.1, §4.1.2, Appendix D.4), server side.
+// The chapter 09 server, plus one step: when the client supports the group we want but sent
+// no key share for it, we ask for one with a HelloRetryRequest, restart the transcript with
+// message_hash, and check that the second ClientHello changed only what it may. With
+// --hrr-cookie the HelloRetryRequest carries a cookie holding all we would have kept, so we
+// can forget the first ClientHello (a stateless retry, §4.2.2).
 #include "connection.hpp"
+#include "cookie.hpp"
 #include "handshake_steps.hpp"
 #include "key_exchange.hpp"
 #include "key_schedule.hpp"
 #include "keylog.hpp"
 #include "paths.hpp"
+#include "rfc8448.hpp"
 
 namespace {
 
@@ -16,6 +20,9 @@ struct Options : tls::ServerOptions {
     std::string cert = tls::repo_path("certs/server-ecdsa.pem");
     std::string key = tls::repo_path("certs/server-ecdsa.key");
     int handshake_timeout = 10;  // seconds
+    std::vector<std::string> groups = {"x25519", "secp256r1"};  // ours, most preferred first (--groups)
+    std::vector<tls::NamedGroup> our_groups;                    // the same, parsed in main()
+    bool hrr_cookie = false;
 };
 
 // The server's identity, loaded once at start.
@@ -27,7 +34,8 @@ struct Credentials {
 // What the server has decided for this connection.
 struct Negotiated {
     tls::CipherSuite cipher_suite{};
-    tls::KeyShareEntry client_share;  // the client's share for the chosen group
+    tls::NamedGroup group{};                         // the group we chose
+    std::optional<tls::KeyShareEntry> client_share;  // the client's share for it, if it sent one
     tls::SignatureScheme signature_scheme{};
 };
 
@@ -84,10 +92,17 @@ tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, cons
 // ANCHOR_END: choose_signature_scheme
 
 // ANCHOR: negotiate
-// §4.1.1: pick a cipher suite both sides have, a signature scheme for our key, and
-// a group for which the client already sent a key share. Without any one of them
-// there is nothing to agree on.
-Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key) {
+// §4.1.1: pick a cipher suite both sides have, a signature scheme for our key, and a
+// group: the first of ours (--groups, in our order of preference) that the client lists in
+// supported_groups. Without any one of them there is nothing to agree on. If the client sent
+// no key share for that group, client_share stays empty and we will ask for one (§4.1.4).
+//
+// Our order wins even when the client did send a share for another group we could use:
+// that costs a round trip, and buys the group we prefer (GnuTLS does the same with
+// %SERVER_PRECEDENCE; OpenSSL takes any share it can use). It is also what lets
+// `./scripts/run 10 -- --groups secp256r1,x25519 --key-shares x25519` show a retry.
+Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key,
+                     const std::vector<tls::NamedGroup>& our_groups) {
     Negotiated n;
     auto suite = std::find_first_of(std::begin(our_cipher_suites), std::end(our_cipher_suites),
                                     hello.cipher_suites.begin(), hello.cipher_suites.end());
@@ -96,37 +111,165 @@ Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key) 
     n.cipher_suite = *suite;
     n.signature_scheme = choose_signature_scheme(hello, key);
 
-    // Without a share for a group we support, the RFC's answer is a HelloRetryRequest
-    // asking for one (§4.1.4) — a later chapter. Until then, §4.1.1's alert.
+    auto offered = hello.supported_groups().value_or(std::vector<tls::NamedGroup>{});
     auto shares = hello.key_share().value_or(std::vector<tls::KeyShareEntry>{});
-    for (auto group : tls::supported_named_groups) {
+    for (auto group : our_groups) {
+        if (std::find(offered.begin(), offered.end(), group) == offered.end()) continue;
+        n.group = group;
         for (auto& share : shares)
-            if (share.group == group) {
-                n.client_share = share;
-                return n;
-            }
+            if (share.group == group) n.client_share = share;
+        return n;
     }
-    throw tls::AlertError(tls::AlertDescription::handshake_failure, "no key share for a group we support");
+    throw tls::AlertError(tls::AlertDescription::handshake_failure, "no group in common");
 }
 // ANCHOR_END: negotiate
 
 
 // ANCHOR: send_server_hello
-// §4.1.3: our choices, and our own key share for the chosen group.
+// §4.1.3: our random, our choices, and our own key share for the chosen group.
 asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
-                                              const Negotiated& n, const tls::KeyPair& our_share) {
+                                              const Negotiated& n, const tls::Random& random,
+                                              const tls::KeyPair& our_share) {
     tls::ServerHello hello;
-    auto random = tls::random_bytes(32);
-    std::copy(random.begin(), random.end(), hello.random.begin());
+    hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
     hello.extensions = {
+        tls::make_key_share_server({n.group, our_share.public_key}),  // §4.2.8
         tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
-        tls::make_key_share_server({n.client_share.group, our_share.public_key}),  // §4.2.8
     };
     co_return co_await conn.write(hello);
 }
 // ANCHOR_END: send_server_hello
+
+// ANCHOR: send_hello_retry_request
+// §4.1.4: "The server will send this message in response to a ClientHello message if it is
+// able to find an acceptable set of parameters but the ClientHello does not contain
+// sufficient information to proceed with the handshake." A HelloRetryRequest is a ServerHello
+// whose random is SHA-256("HelloRetryRequest") (§4.1.3), with our suite, the group we want a
+// share for (§4.2.8), supported_versions, and, for a stateless retry, a cookie (§4.2.2).
+tls::ServerHello hello_retry_request(const tls::ClientHello& client_hello, tls::CipherSuite suite,
+                                     tls::NamedGroup selected_group, const std::optional<tls::Bytes>& cookie) {
+    tls::ServerHello hrr;
+    hrr.random = tls::hello_retry_request_random;
+    hrr.legacy_session_id_echo = client_hello.legacy_session_id;
+    hrr.cipher_suite = suite;
+    hrr.extensions = {tls::make_key_share_hrr(selected_group)};
+    if (cookie) hrr.extensions.push_back(tls::make_cookie(*cookie));
+    hrr.extensions.push_back(tls::make_supported_versions_server(tls::TLS1_3));
+    return hrr;
+}
+// ANCHOR_END: send_hello_retry_request
+
+// ANCHOR: check_second_client_hello
+// §4.1.2: after a HelloRetryRequest, "the client MUST send the same ClientHello without
+// modification, except as follows": key_share becomes "a list containing a single
+// KeyShareEntry from the indicated group"; "early_data" is removed ("Early data is not
+// permitted after a HelloRetryRequest"); the cookie is added; pre_shared_key may be updated;
+// padding may come, go or change. Anything else changed is an illegal_parameter. A new order
+// of the same extensions counts as a change: the RFC says "the same ClientHello", and the
+// clients we know (OpenSSL, GnuTLS, curl, Chromium) keep their order.
+void check_second_client_hello(const tls::ClientHello& first, const tls::ClientHello& second,
+                               tls::NamedGroup selected_group, const std::optional<tls::Bytes>& cookie) {
+    auto fail = [](const std::string& why) {
+        throw tls::AlertError(tls::AlertDescription::illegal_parameter, "ClientHello2: " + why + " (§4.1.2)");
+    };
+    if (second.legacy_version != first.legacy_version || second.random != first.random ||
+        second.legacy_session_id != first.legacy_session_id || second.cipher_suites != first.cipher_suites ||
+        second.legacy_compression_methods != first.legacy_compression_methods)
+        fail("a field of ClientHello1 changed");
+    auto shares = second.key_share();
+    if (!shares || shares->size() != 1 || shares->front().group != selected_group)
+        fail("key_share must hold exactly one share, for " + name(selected_group));
+    if (second.has_extension(tls::ExtensionType::early_data)) fail("early_data after a HelloRetryRequest");
+    if (second.cookie() != cookie) fail(cookie ? "the cookie is not the one we sent" : "a cookie we did not send");
+    // The rest, in order: what may change is compared by type only, what may come and go not at all.
+    using T = tls::ExtensionType;
+    auto unchanged_part = [](const tls::ClientHello& hello) {
+        std::vector<tls::Extension> kept;
+        for (const auto& e : hello.extensions) {
+            if (e.extension_type == T::padding || e.extension_type == T::cookie || e.extension_type == T::early_data)
+                continue;
+            if (e.extension_type == T::key_share || e.extension_type == T::pre_shared_key)
+                kept.push_back({e.extension_type, {}});
+            else
+                kept.push_back(e);
+        }
+        return kept;
+    };
+    if (unchanged_part(first) != unchanged_part(second)) fail("its extensions changed");
+}
+// ANCHOR_END: check_second_client_hello
+
+// ANCHOR: after_hello_retry_request
+// Appendix D.4: in compatibility mode, "The server sends a dummy change_cipher_spec record
+// immediately after its first handshake message. This may either be after a ServerHello or a
+// HelloRetryRequest."
+asio::awaitable<void> after_hello_retry_request(tls::Connection& conn, const tls::ClientHello& first) {
+    if (!first.legacy_session_id.empty()) co_await conn.records().write_change_cipher_spec();
+}
+// ANCHOR_END: after_hello_retry_request
+
+// ANCHOR: retry_with_state
+// §4.4.1: after a HelloRetryRequest, "the value of ClientHello1 is replaced with a special
+// synthetic handshake message of handshake type "message_hash" containing Hash(ClientHello1)".
+// We keep ClientHello1 itself, to check what ClientHello2 changed.
+asio::awaitable<tls::ClientHello> retry_with_state(tls::Connection& conn, const tls::ClientHello& first,
+                                                   const Negotiated& n, tls::TranscriptHash& transcript) {
+    transcript.restart_with_message_hash();
+    transcript.update(co_await conn.write(hello_retry_request(first, n.cipher_suite, n.group, std::nullopt)));
+    co_await after_hello_retry_request(conn, first);
+    auto [second, second_raw] = co_await conn.read<tls::ClientHello>();
+    check_client_hello(second);
+    check_second_client_hello(first, second, n.group, std::nullopt);
+    transcript.update(second_raw);
+    co_return second;
+}
+// ANCHOR_END: retry_with_state
+
+// ANCHOR: retry_without_state
+// §4.2.2: "When a server is operating statelessly, it may receive an unprotected record of type
+// change_cipher_spec between the first and second ClientHello". What we would keep — our suite,
+// the group, Hash(ClientHello1) — goes into the cookie, sealed with a key only we have; from
+// ClientHello2 on we work from the cookie the client echoes. The price: with ClientHello1
+// forgotten, we can no longer check that nothing else in ClientHello2 changed (§4.1.2).
+asio::awaitable<tls::ClientHello> retry_without_state(tls::Connection& conn, const tls::ClientHello& first,
+                                                      const Negotiated& n, tls::TranscriptHash& transcript,
+                                                      const tls::CookieKey& cookie_key) {
+    tls::HelloRetryState kept;
+    kept.cipher_suite = n.cipher_suite;
+    kept.selected_group = n.group;
+    kept.client_hello1_hash = transcript.current();
+    kept.issued_ms = tls::unix_time_ms();
+    auto cookie = cookie_key.seal(kept);
+    conn.trace().value("cookie", fmt::format("{} bytes: suite, group, time, Hash(ClientHello1), HMAC", cookie.size()));
+    co_await conn.write(hello_retry_request(first, n.cipher_suite, n.group, cookie));
+    co_await after_hello_retry_request(conn, first);
+
+    // From here on, `first` and `kept` are not used: all we know comes from the client.
+    auto [second, second_raw] = co_await conn.read<tls::ClientHello>();
+    check_client_hello(second);
+    auto echoed = second.cookie();
+    if (!echoed) throw tls::AlertError(tls::AlertDescription::illegal_parameter, "ClientHello2 has no cookie (§4.2.2)");
+    auto state = cookie_key.open(*echoed, tls::unix_time_ms());
+    if (!state)
+        throw tls::AlertError(tls::AlertDescription::illegal_parameter, "the cookie is not ours, altered or too old");
+    auto shares = second.key_share();
+    if (!shares || shares->size() != 1 || shares->front().group != state->selected_group)
+        throw tls::AlertError(tls::AlertDescription::illegal_parameter,
+                              "ClientHello2: key_share must hold exactly one share, for " + tls::name(state->selected_group));
+    if (second.has_extension(tls::ExtensionType::early_data))
+        throw tls::AlertError(tls::AlertDescription::illegal_parameter, "ClientHello2: early_data after a HelloRetryRequest");
+    // The transcript, rebuilt: message_hash(Hash(ClientHello1)), the HelloRetryRequest made
+    // again from the cookie (the same bytes we sent), ClientHello2.
+    transcript.restart_with_message_hash(state->client_hello1_hash);
+    transcript.update(tls::encode_handshake(
+        hello_retry_request(second, state->cipher_suite, state->selected_group, *echoed)));
+    transcript.update(second_raw);
+    co_return second;
+}
+// ANCHOR_END: retry_without_state
+
 
 // ANCHOR: send_certificate
 // §4.4.2: the chain, leaf first, each certificate as a CertificateEntry.
@@ -143,10 +286,12 @@ asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Creden
 // ANCHOR: send_certificate_verify
 // §4.4.3: a signature over Transcript-Hash(ClientHello ... Certificate), wrapped so
 // it can never be mistaken for a signature made in another context.
+// RSA-PSS takes a fresh random salt; with --rfc8448 the one in the RFC's signature (rfc8448.hpp).
 asio::awaitable<tls::Bytes> send_certificate_verify(tls::Connection& conn, const Credentials& credentials,
-                                                    tls::SignatureScheme scheme, const tls::TranscriptHash& transcript) {
+                                                    tls::SignatureScheme scheme, const tls::TranscriptHash& transcript,
+                                                    const tls::Inputs& inputs) {
     auto content = tls::certificate_verify_content(/*server=*/true, transcript.current());
-    tls::CertificateVerify verify{scheme, credentials.key.sign(scheme, content)};
+    tls::CertificateVerify verify{scheme, credentials.key.sign(scheme, content, inputs.pss_salt(scheme))};
     co_return co_await conn.write(verify);
 }
 // ANCHOR_END: send_certificate_verify
@@ -176,9 +321,12 @@ asio::awaitable<void> echo(tls::Connection& conn) {
 // ANCHOR_END: echo
 
 // ANCHOR: handshake
-asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const Credentials& credentials) {
+asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const Credentials& credentials,
+                                const tls::Inputs& inputs, const tls::CookieKey& cookie_key) {
     auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
+    conn.records().allow_compatibility_ccs(true);  // §5: any time after the first ClientHello
     check_client_hello(client_hello);
+    inputs.check_client_hello(conn.trace(), client_hello_raw);  // --rfc8448 answers only the RFC's
     // ANCHOR: decline_early_data
     // §4.2.10: a client resuming a session may send early data right after its ClientHello.
     // We take no pre-shared key, so we take no early data either: we "ignore the extension
@@ -189,44 +337,63 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         conn.records().skip_early_data(tls::max_skipped_early_data);
     }
     // ANCHOR_END: decline_early_data
-    auto negotiated = negotiate(client_hello, credentials.key);
-    conn.trace().value("negotiated", fmt::format("{}, {}, {}", name(negotiated.cipher_suite),
-                                                 name(negotiated.client_share.group), name(negotiated.signature_scheme)));
+    auto negotiated = negotiate(client_hello, credentials.key, options.our_groups);
     // §4.4.1: the suite's hash runs over every handshake message, in order.
     const auto& suite = *tls::suite_info(negotiated.cipher_suite);
     tls::TranscriptHash transcript(suite.hash);
     transcript.update(client_hello_raw);
 
-    auto our_share = tls::generate_key_share(negotiated.client_share.group);
+    // ANCHOR: hello_retry
+    bool sent_change_cipher_spec = false;
+    if (!negotiated.client_share) {
+        conn.trace().step(fmt::format("the client sent no key share for {}: we ask for one (§4.1.4)", name(negotiated.group)));
+        sent_change_cipher_spec = !client_hello.legacy_session_id.empty();
+        auto asked = negotiated;
+        if (options.hrr_cookie)
+            client_hello = co_await retry_without_state(conn, client_hello, negotiated, transcript, cookie_key);
+        else
+            client_hello = co_await retry_with_state(conn, client_hello, negotiated, transcript);
+        // The same choices as before, now with the share we asked for (§4.1.4).
+        negotiated = negotiate(client_hello, credentials.key, options.our_groups);
+        if (negotiated.cipher_suite != asked.cipher_suite || negotiated.group != asked.group || !negotiated.client_share)
+            throw tls::AlertError(tls::AlertDescription::illegal_parameter,
+                                  "ClientHello2 does not give what the HelloRetryRequest asked for (§4.1.4)");
+    }
+    // ANCHOR_END: hello_retry
+    conn.trace().value("negotiated", fmt::format("{}, {}, {}", name(negotiated.cipher_suite), name(negotiated.group),
+                                                 name(negotiated.signature_scheme)));
+
+    auto our_share = inputs.key_share(negotiated.group);  // fresh, or the RFC's (--rfc8448)
     // §7.4: both sides will hold the same secret, though it never crosses the wire.
     // Computed before answering, so a bad client share (§7.4.2) gets only an alert.
-    auto shared = tls::shared_secret(negotiated.client_share.group, our_share.private_key,
-                                     negotiated.client_share.key_exchange);
+    auto shared = tls::shared_secret(negotiated.group, our_share.private_key, negotiated.client_share->key_exchange);
     conn.trace().value("shared_secret", shared);
     // The whole flight, ServerHello through Finished, leaves in one TCP write.
     conn.records().hold_writes();
-    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, our_share));
+    transcript.update(co_await send_server_hello(conn, client_hello, negotiated, inputs.random(), our_share));
     tls::KeyLog keylog(options.keylog);
     // §7.1: no PSK, so the Early Secret is HKDF-Extract(0, 0).
     tls::EarlySecret early(suite.hash);
     auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, keylog, client_hello.random);
 
     // ANCHOR: protect
-    // Appendix D.4: a dummy change_cipher_spec right after ServerHello makes the
-    // handshake look like a TLS 1.2 resumption to middleboxes.
-    co_await conn.records().write_change_cipher_spec();
-    conn.records().allow_compatibility_ccs(true);
+    // Appendix D.4: in middlebox compatibility mode, which the client asks for with a non-empty
+    // legacy_session_id, a dummy change_cipher_spec right after ServerHello makes the handshake
+    // look like a TLS 1.2 resumption to middleboxes. (RFC 8448 §3 is the trace without it.)
+    // Only one: after a HelloRetryRequest it went out right behind that (Appendix D.4).
+    if (!client_hello.legacy_session_id.empty() && !sent_change_cipher_spec)
+        co_await conn.records().write_change_cipher_spec();
     // §5.2: from here on, records are protected with the handshake traffic keys.
     conn.install(suite, keys.server_handshake_traffic_secret);  // what we send
     conn.install(suite, keys.client_handshake_traffic_secret);  // what the client sends
     // ANCHOR_END: protect
 
     // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
-    tls::EncryptedExtensions encrypted_extensions;  // nothing to add yet
+    tls::EncryptedExtensions encrypted_extensions{inputs.encrypted_extensions()};  // ours: none yet
     transcript.update(co_await conn.write(encrypted_extensions));
 
     transcript.update(co_await send_certificate(conn, credentials));
-    transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript));
+    transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript, inputs));
     transcript.update(co_await tls::send_finished(conn, keys.server_handshake_traffic_secret, transcript));
     co_await conn.records().flush();
 
@@ -241,18 +408,19 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     conn.records().allow_compatibility_ccs(false);  // Appendix D.4: only before the peer's Finished
     // ANCHOR_END: switch_to_application_keys
     conn.trace().result(fmt::format("handshake complete: {}, {}, {}", name(negotiated.cipher_suite),
-                                    name(negotiated.client_share.group), name(negotiated.signature_scheme)));
+                                    name(negotiated.group), name(negotiated.signature_scheme)));
 }
 // ANCHOR_END: handshake
 
-asio::awaitable<void> serve_connection(const Options& options, const Credentials& credentials, tls::tcp::socket socket,
-                                       tls::Trace& trace) {
+asio::awaitable<void> serve_connection(const Options& options, const Credentials& credentials, const tls::Inputs& inputs,
+                                       const tls::CookieKey& cookie_key, tls::tcp::socket socket, tls::Trace& trace) {
     tls::Connection conn(socket, trace, tls::Role::server);
+    conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
     // ANCHOR: serve
     // A client that stalls mid-handshake is cut off after --handshake-timeout seconds;
     // every connection has its own coroutine, so the others never wait for it.
     tls::Watchdog watchdog(socket, std::chrono::seconds(options.handshake_timeout), trace);
-    if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials))) co_return;
+    if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials, inputs, cookie_key))) co_return;
     watchdog.disarm();
     co_await tls::guarded(conn.records(), echo(conn));
     // ANCHOR_END: serve
@@ -262,16 +430,30 @@ asio::awaitable<void> serve_connection(const Options& options, const Credentials
 
 int main(int argc, char** argv) {
     Options options;
-    CLI::App app{"Chapter 09 server: a TLS 1.3 echo server."};
+    CLI::App app{"Chapter 10 server: a TLS 1.3 echo server that asks for another key share when it needs one."};
     tls::add_options(app, options);
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
     app.add_option("--cert", options.cert, "PEM file: our certificate first, then any intermediates")->capture_default_str();
     app.add_option("--key", options.key, "PKCS#8 PEM file: the certificate's private key")->capture_default_str();
     app.add_option("--handshake-timeout", options.handshake_timeout, "Seconds a client may take to finish the handshake")
         ->capture_default_str();
+    app.add_option("--groups", options.groups, "Groups we accept, most preferred first (x25519, secp256r1)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}))
+        ->capture_default_str();
+    app.add_flag("--hrr-cookie", options.hrr_cookie,
+                 "Stateless HelloRetryRequest: put what we would keep in a cookie and forget it (§4.2.2)");
+    tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
+    tls::add_rfc8448_option(app, inputs, {"--cert", "--key"});
     CLI11_PARSE(app, argc, argv);
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key
+        options.cert = rfc->certificate_file;
+        options.key = rfc->key_file;
+    }
     Credentials credentials{tls::load_certificate_chain_pem_file(options.cert), tls::PrivateKey::load_pem_file(options.key)};
+    for (auto& g : options.groups) options.our_groups.push_back(tls::group_from_name(g));
+    const tls::CookieKey cookie_key;  // a fresh key: our cookies are good for this process only
     return tls::serve(options, [&](tls::tcp::socket socket, tls::Trace& trace) {
-        return serve_connection(options, credentials, std::move(socket), trace);
+        return serve_connection(options, credentials, inputs, cookie_key, std::move(socket), trace);
     });
 }
