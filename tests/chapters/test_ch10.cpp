@@ -350,3 +350,25 @@ TEST_CASE("ch10 client answers a ServerHello for another group than the HelloRet
         "");
     CHECK_CONTAINS(out, "key_share for a group we sent no share for: x25519");
 }
+
+TEST_CASE("ch10 server answers a third ClientHello, after its ServerHello, with unexpected_message") {
+    auto server = start_server("ch10-server", prefers_p256);
+    std::string alert;
+    auto outcome = run_client_script(server.port, [&](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
+        auto first = first_client_hello();
+        co_await conn.write(first);
+        conn.records().allow_compatibility_ccs(true);
+        auto [hrr, hrr_raw] = co_await conn.read<tls::ServerHello>();
+        auto second = second_client_hello(first, hrr.cookie());
+        co_await conn.write(second);
+        auto [hello, hello_raw] = co_await conn.read<tls::ServerHello>();
+        CHECK_FALSE(hello.is_hello_retry_request());
+        co_await conn.write(second);  // a third ClientHello, in plaintext where the Finished belongs
+        alert = co_await read_until_alert(conn);
+    });
+    CHECK(outcome == "");
+    // The server's alert is protected (it has the handshake keys); the in-test client has none.
+    CHECK(server.process.wait_for("-> Alert unexpected_message(10)", 5s));
+    Process client({bin("ch10-client"), "--port", std::to_string(server.port), "--message", "still serving"});
+    CHECK(client.wait() == 0);
+}

@@ -5,7 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <sstream>
 
 using namespace tlstest;
 
@@ -97,4 +100,68 @@ TEST_CASE("gnutls-cli gets a HelloRetryRequest from the ch10 server and its line
     CHECK_CONTAINS(trace, "the client sent no key share for secp256r1: we ask for one (§4.1.4)");
     CHECK_CONTAINS(trace, "-> HelloRetryRequest");
     CHECK_CONTAINS(trace, "handshake complete: TLS_AES_128_GCM_SHA256, secp256r1, ecdsa_secp256r1_sha256");
+}
+
+TEST_CASE("openssl s_client -groups P-384:X25519, a share only for a group we lack, gets a HelloRetryRequest") {
+    require_tool("openssl");
+    auto server = start_server("ch10-server");  // default --groups x25519,secp256r1
+    Process client({"openssl", "s_client", "-tls1_3", "-connect", "127.0.0.1:" + std::to_string(server.port), "-CAfile",
+                    cert("ca.pem"), "-servername", "localhost", "-verify_return_error", "-groups", "P-384:X25519"});
+    REQUIRE_MESSAGE(client.wait_for("Verify return code: 0 (ok)", 10s), client.all());
+    CHECK_CONTAINS(client.all(), "Server Temp Key: X25519");
+    client.write_stdin("p384 first\n");
+    CHECK_MESSAGE(client.wait_for("p384 first", 5s), client.all());
+    client.close_stdin();
+    CHECK(client.wait(10s) == 0);
+    CHECK(server.process.wait_for("connection closed cleanly after echoing 11 bytes", 5s));
+    CHECK_CONTAINS(server.process.all(), "the client sent no key share for x25519: we ask for one (§4.1.4)");
+}
+
+TEST_CASE("tshark decrypts a captured ch10 session with a HelloRetryRequest, using the client's key log") {
+    require_tool("tshark");
+    TempDir temp;
+    auto capture = temp.file("ch10.pcapng");
+    auto keylog = temp.file("client.keys");
+    auto server = start_server("ch10-server", {"--quiet", "--groups", "secp256r1,x25519"});
+    Process tshark({"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(server.port), "-w", capture, "-P", "-l"});
+    REQUIRE_MESSAGE(tshark.wait_for("Capturing on", 15s), "tshark cannot capture on lo:\n" << tshark.all());
+    // As in the chapter 09 test: a probe connection seen by tshark proves it is capturing, and
+    // one after the session proves the whole session is in the file.
+    auto wait_until_captured = [&](std::chrono::milliseconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            RawClient probe(server.port);
+            auto syn = std::to_string(probe.local_port()) + " → " + std::to_string(server.port) + " [SYN]";
+            if (tshark.wait_for(syn, 500ms)) return true;
+        }
+        return false;
+    };
+    REQUIRE_MESSAGE(wait_until_captured(15s), "tshark shows no packets on lo:\n" << tshark.all());
+    const std::string message = "decrypted after a retry";
+    Process client({bin("ch10-client"), "--port", std::to_string(server.port), "--message", message, "--keylog", keylog});
+    CHECK(client.wait() == 0);
+    CHECK_CONTAINS(client.out(), "<- HelloRetryRequest");
+    REQUIRE(server.process.wait_for("connection closed cleanly", 5s));
+    REQUIRE_MESSAGE(wait_until_captured(10s), "tshark stopped showing packets:\n" << tshark.all());
+    ::kill(tshark.pid(), SIGINT);
+    REQUIRE_MESSAGE(tshark.wait(10s) == 0, "tshark failed:\n" << tshark.all());
+
+    auto decrypted = run_command("tshark -r " + capture + " -o tls.keylog_file:" + keylog +
+                                     " -Y tls -T fields -e tls.handshake.type -e data.text -o data.show_as_text:TRUE",
+                                 30s);
+    REQUIRE_MESSAGE(decrypted.code == 0, decrypted.output);
+    INFO("tshark with the key log:\n" << decrypted.output);
+    std::vector<std::string> types;
+    for (auto& line : lines_of(decrypted.output)) {
+        std::istringstream cells(line.substr(0, line.find('\t')));
+        for (std::string t; std::getline(cells, t, ',');)
+            if (!t.empty()) types.push_back(t);
+    }
+    // Two ClientHellos (1), the HelloRetryRequest and the ServerHello (both type 2), then the
+    // encrypted flight and both Finished (20): the key log holds after a retry.
+    CHECK(std::count(types.begin(), types.end(), "1") == 2);
+    CHECK(std::count(types.begin(), types.end(), "2") == 2);
+    for (auto type : {"8", "11", "15"}) CHECK(std::count(types.begin(), types.end(), type) == 1);
+    CHECK(std::count(types.begin(), types.end(), "20") == 2);
+    CHECK(count_of(decrypted.output, message) == 2);  // the message and its echo
 }
