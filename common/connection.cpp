@@ -44,4 +44,30 @@ void Connection::check_no_partial_message() const {
                          "handshake bytes left over at a key change: a message must end its record (§5.1)");
 }
 
+// ANCHOR: send_key_update
+asio::awaitable<void> Connection::send_key_update(KeyUpdateRequest request) {
+    KeyUpdate update{request};
+    auto raw = encode_handshake(update);
+    if (!trace().options().quiet) trace().message(Direction::send, "KeyUpdate", update.describe(), raw);
+    co_await records_.write_key_update(raw);
+}
+// ANCHOR_END: send_key_update
+
+// ANCHOR: receive_key_update
+asio::awaitable<void> Connection::receive_key_update(const KeyUpdate& update, const HandshakeReader& rest) {
+    // §5.1: "Handshake messages MUST NOT span key changes. Implementations MUST verify that all
+    // messages immediately preceding a key change align with a record boundary; if not, then
+    // they MUST terminate the connection with an "unexpected_message" alert."
+    if (!rest.empty())
+        throw AlertError(AlertDescription::unexpected_message, "KeyUpdate not at the end of its record (§5.1)");
+    // §4.6.3: "Upon receiving a KeyUpdate, the receiver MUST update its receiving keys."
+    records_.update_read_keys();
+    // "If the request_update field is set to "update_requested", then the receiver MUST send a
+    // KeyUpdate of its own with request_update set to "update_not_requested" prior to sending
+    // its next Application Data record."
+    if (update.request_update == KeyUpdateRequest::update_requested)
+        co_await send_key_update(KeyUpdateRequest::update_not_requested);
+}
+// ANCHOR_END: receive_key_update
+
 }  // namespace tls

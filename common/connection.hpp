@@ -80,6 +80,14 @@ public:
     // ANCHOR_END: install
     void check_no_partial_message() const;
 
+    // ---- Chapter 11: KeyUpdate (§4.6.3) ----
+    // Sends KeyUpdate(request) and moves our writing to the next key generation at once.
+    asio::awaitable<void> send_key_update(KeyUpdateRequest request);
+    // After the handshake, on the peer's KeyUpdate: `rest` is what its record held after it
+    // (the reader the record was fed to). Checks §5.1, moves our reading to the next
+    // generation and answers a request (§4.6.3).
+    asio::awaitable<void> receive_key_update(const KeyUpdate& update, const HandshakeReader& rest);
+
     static void expect_type(const HandshakeMessage& m, HandshakeType expected);
 
 private:

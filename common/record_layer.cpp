@@ -291,6 +291,7 @@ void RecordLayer::install_write(const SuiteInfo& suite, BytesView secret, std::s
     trace_.value(fmt::format("{}_write_iv", sender), keys.iv);
     trace_.step(fmt::format("from now on we write records protected with the {} keys", sender));
     write_protection_.emplace(suite.aead, std::move(keys));
+    write_keys_ = DirectionSecret{suite, Secret(secret.begin(), secret.end()), std::string(sender), 0};
 }
 
 void RecordLayer::install_read(const SuiteInfo& suite, BytesView secret, std::string_view sender) {
@@ -300,8 +301,57 @@ void RecordLayer::install_read(const SuiteInfo& suite, BytesView secret, std::st
     trace_.step(fmt::format("from now on we read records protected with the {} keys", sender));
     read_protection_.emplace(suite.aead, std::move(keys));
     reader_.set_max_length(max_encrypted_fragment_length);
+    read_keys_ = DirectionSecret{suite, Secret(secret.begin(), secret.end()), std::string(sender), 0};
 }
 // ANCHOR_END: install_by_side
+
+// ANCHOR: key_update
+// §7.2: the next generation of one direction's traffic secret, and its keys (§7.3).
+namespace {
+Secret next_generation(Trace& trace, const SuiteInfo& suite, Secret& secret, unsigned& generation,
+                       std::string_view sender) {
+    secret = next_traffic_secret(suite.hash, secret);
+    ++generation;
+    trace.value(fmt::format("{}_application_traffic_secret_{}", sender, generation), secret);
+    return secret;
+}
+}  // namespace
+
+asio::awaitable<void> RecordLayer::write_key_update(BytesView key_update) {
+    if (!write_keys_) throw std::logic_error("write_key_update: no write keys installed");
+    queue_coalesced();
+    queue_records(ContentType::handshake, key_update);  // sealed now, under the old keys
+    auto& k = *write_keys_;
+    auto secret = next_generation(trace_, k.suite, k.secret, k.generation, k.sender);
+    auto keys = traffic_keys(k.suite, secret);
+    trace_.value(fmt::format("{}_write_key", k.sender), keys.key);
+    trace_.value(fmt::format("{}_write_iv", k.sender), keys.iv);
+    trace_.step(fmt::format("from now on we write records protected with the {} keys of generation {}", k.sender,
+                            k.generation));
+    write_protection_.emplace(k.suite.aead, std::move(keys));  // sequence number 0 (§5.3)
+    if (!holding_) co_await drain();
+}
+
+void RecordLayer::update_read_keys() {
+    if (!read_keys_) throw std::logic_error("update_read_keys: no read keys installed");
+    auto& k = *read_keys_;
+    auto secret = next_generation(trace_, k.suite, k.secret, k.generation, k.sender);
+    auto keys = traffic_keys(k.suite, secret);
+    trace_.value(fmt::format("{}_write_key", k.sender), keys.key);
+    trace_.value(fmt::format("{}_write_iv", k.sender), keys.iv);
+    trace_.step(fmt::format("from now on we read records protected with the {} keys of generation {}", k.sender,
+                            k.generation));
+    read_protection_.emplace(k.suite.aead, std::move(keys));
+}
+// ANCHOR_END: key_update
+
+std::uint64_t RecordLayer::records_written_with_current_keys() const {
+    return write_protection_ ? write_protection_->sequence_number() : 0;
+}
+
+bool RecordLayer::write_keys_at_limit() const {
+    return write_keys_ && records_written_with_current_keys() >= records_before_key_update(write_keys_->suite.aead);
+}
 
 asio::awaitable<void> RecordLayer::write_change_cipher_spec() {
     auto record = encode_record(ContentType::change_cipher_spec, Bytes{0x01});

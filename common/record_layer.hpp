@@ -47,6 +47,20 @@ struct RecordFraming {
 };
 // ANCHOR_END: RecordFraming
 
+// ANCHOR: key_usage_limits
+// §5.5: "For AES-GCM, up to 2^24.5 full-size records (about 24 million) may be encrypted on a
+// given connection while keeping a safety margin of approximately 2^-57 for Authenticated
+// Encryption (AE) security. For ChaCha20/Poly1305, the record sequence number would wrap
+// before the safety limit is reached." And §5.3: "If a TLS implementation would need to wrap
+// a sequence number, it MUST either rekey (Section 4.6.3) or terminate the connection."
+inline constexpr std::uint64_t aes_gcm_record_limit = 23'726'566;  // floor(2^24.5)
+inline constexpr std::uint64_t sequence_number_limit = ~std::uint64_t{0};  // 2^64 - 1: rekey before the wrap
+// Records one set of write keys may protect before a KeyUpdate.
+constexpr std::uint64_t records_before_key_update(AeadAlg aead) {
+    return aead == AeadAlg::chacha20_poly1305 ? sequence_number_limit : aes_gcm_record_limit;
+}
+// ANCHOR_END: key_usage_limits
+
 class RecordLayer {
 public:
     RecordLayer(Transport& transport, Trace& trace, Role role);
@@ -93,6 +107,27 @@ public:
     void allow_compatibility_ccs(bool allowed) { ccs_allowed_ = allowed; }
     asio::awaitable<void> write_change_cipher_spec();
 
+    // ---- Chapter 11: KeyUpdate (§4.6.3, §7.2) ----
+    // The record layer keeps each direction's suite and current traffic secret, so a key
+    // update needs nothing from the flow. §7.2: "application_traffic_secret_N+1 =
+    // HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)", then
+    // new keys and IV (§7.3) and sequence numbers from 0 (§5.3).
+    //
+    // Sends `key_update` (an encoded KeyUpdate message) as the last record under our current
+    // write keys and moves our writing to the next generation before anything else can be
+    // queued: no record written meanwhile by another coroutine can slip in under the old keys.
+    asio::awaitable<void> write_key_update(BytesView key_update);
+    // The peer's KeyUpdate was the last message of its record (the caller checks, §5.1): the
+    // next record is read with the next generation of its keys.
+    void update_read_keys();
+    // Records sent under our current write keys (their next sequence number).
+    std::uint64_t records_written_with_current_keys() const;
+    // Whether our write keys have reached the §5.5 limit of their AEAD: time for a KeyUpdate.
+    bool write_keys_at_limit() const;
+    // How many generations the keys have moved past their install (0 = *_traffic_secret_0).
+    unsigned write_generation() const { return write_keys_ ? write_keys_->generation : 0; }
+    unsigned read_generation() const { return read_keys_ ? read_keys_->generation : 0; }
+
     // ---- Chapter 09: one write per flight ----
     // Until flush(), records are collected instead of written, so a whole flight
     // (ServerHello ... Finished) leaves in one TCP write: fewer packets and system
@@ -133,6 +168,15 @@ private:
     bool received_close_notify_ = false;
     std::optional<RecordProtection> write_protection_;
     std::optional<RecordProtection> read_protection_;
+    // Chapter 11: what each direction's protection came from, for the next generation (§7.2).
+    struct DirectionSecret {
+        SuiteInfo suite;
+        Secret secret;
+        std::string sender;  // "client" or "server"
+        unsigned generation = 0;
+    };
+    std::optional<DirectionSecret> write_keys_;
+    std::optional<DirectionSecret> read_keys_;
     // §5, Appendix D.4: once the peer's first protected record has arrived, nothing but a
     // CCS may arrive in plaintext.
     bool received_protected_ = false;
