@@ -411,6 +411,8 @@ Checks chapter_checks(int chapter) {
                                 {"certificate_verify", "CertificateVerify"}}) +
                finished() + chapter08_alerts();
     case 9:
+    case 10:  // (no retry: the RFC's §3 client sends a share for the group the server takes)
+    case 11:  // (no KeyUpdate: none is sent without --key-update-every)
         return client_hello() + server_hello() + handshake_secrets() + handshake_keys() +
                server_messages({{"encrypted_extensions", "EncryptedExtensions"},
                                 {"certificate", "Certificate"},
@@ -474,6 +476,11 @@ TEST_CASE("--rfc8448: ch08 adds the flight record, both Finished and the applica
 }
 
 TEST_CASE("--rfc8448: ch09 adds the application data and close_notify records") { check_chapter(9, 39); }
+
+TEST_CASE("--rfc8448: ch10 and ch11 replay §3 as chapter 09 does") {
+    check_chapter(10, 39);
+    check_chapter(11, 39);
+}
 
 // What chapter 09 cannot match yet, and why: the RFC's server sends a NewSessionTicket as its
 // first record under the application keys (sequence number 0), so its echo of the data is
