@@ -688,6 +688,19 @@ std::string short_dn(const Botan::X509_DN& dn) {
     return cn.empty() ? dn.to_string() : "CN=" + cn;
 }
 
+// A certificate's date as YYYY-MM-DD. From the ASN.1 fields themselves: a peer's certificate
+// may say 1950 (UTCTime goes back to it), which std::chrono's time_point cannot hold
+// (Botan's to_std_timepoint() throws for years before 1970; found by fuzz/certificate.cpp).
+std::string date(const Botan::X509_Time& t) {
+    try {
+        auto text = t.readable_string();  // "YYYY/MM/DD HH:MM:SS UTC"
+        std::replace(text.begin(), text.end(), '/', '-');
+        return text.substr(0, 10);
+    } catch (const std::exception&) {
+        return "(no date)";
+    }
+}
+
 std::string describe(const Botan::X509_Certificate& cert) {
     std::string key;
     try {
@@ -696,8 +709,8 @@ std::string describe(const Botan::X509_Certificate& cert) {
         key = "unsupported (" + cert.subject_public_key_algo().get_oid().to_formatted_string() + ")";
     }
     return fmt::format("subject {}, issuer {}, valid {} .. {}, key {}", short_dn(cert.subject_dn()),
-                       short_dn(cert.issuer_dn()), date(cert.not_before().to_std_timepoint()),
-                       date(cert.not_after().to_std_timepoint()), key);
+                       short_dn(cert.issuer_dn()), date(cert.not_before()),
+                       date(cert.not_after()), key);
 }
 
 // The names a certificate is for, for error messages: "DNS:localhost, IP:127.0.0.1".
