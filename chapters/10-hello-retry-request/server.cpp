@@ -233,8 +233,9 @@ asio::awaitable<tls::ClientHello> retry_with_state(tls::Connection& conn, const 
 // the group, Hash(ClientHello1) — goes into the cookie, sealed with a key only we have; from
 // ClientHello2 on we work from the cookie the client echoes. The price: with ClientHello1
 // forgotten, we can no longer check that nothing else in ClientHello2 changed (§4.1.2).
+// `n` holds what the HelloRetryRequest asks for; on return, what the cookie says it asked for.
 asio::awaitable<tls::ClientHello> retry_without_state(tls::Connection& conn, const tls::ClientHello& first,
-                                                      const Negotiated& n, tls::TranscriptHash& transcript,
+                                                      Negotiated& n, tls::TranscriptHash& transcript,
                                                       const tls::CookieKey& cookie_key) {
     tls::HelloRetryState kept;
     kept.cipher_suite = n.cipher_suite;
@@ -246,7 +247,7 @@ asio::awaitable<tls::ClientHello> retry_without_state(tls::Connection& conn, con
     co_await conn.write(hello_retry_request(first, n.cipher_suite, n.group, cookie));
     co_await after_hello_retry_request(conn, first);
 
-    // From here on, `first` and `kept` are not used: all we know comes from the client.
+    // From here on, `first`, `kept` and `n` are not read: all we know comes from the client.
     auto [second, second_raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(second);
     auto echoed = second.cookie();
@@ -260,6 +261,8 @@ asio::awaitable<tls::ClientHello> retry_without_state(tls::Connection& conn, con
                               "ClientHello2: key_share must hold exactly one share, for " + tls::name(state->selected_group));
     if (second.has_extension(tls::ExtensionType::early_data))
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "ClientHello2: early_data after a HelloRetryRequest");
+    n.cipher_suite = state->cipher_suite;  // what we asked for, as the cookie remembers it
+    n.group = state->selected_group;
     // The transcript, rebuilt: message_hash(Hash(ClientHello1)), the HelloRetryRequest made
     // again from the cookie (the same bytes we sent), ClientHello2.
     transcript.restart_with_message_hash(state->client_hello1_hash);
@@ -347,12 +350,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     bool sent_change_cipher_spec = false;
     if (!negotiated.client_share) {
         conn.trace().step(fmt::format("the client sent no key share for {}: we ask for one (§4.1.4)", name(negotiated.group)));
-        sent_change_cipher_spec = !client_hello.legacy_session_id.empty();
-        auto asked = negotiated;
+        auto asked = negotiated;  // what we ask for (a stateless retry takes it back from the cookie)
         if (options.hrr_cookie)
-            client_hello = co_await retry_without_state(conn, client_hello, negotiated, transcript, cookie_key);
+            client_hello = co_await retry_without_state(conn, client_hello, asked, transcript, cookie_key);
         else
-            client_hello = co_await retry_with_state(conn, client_hello, negotiated, transcript);
+            client_hello = co_await retry_with_state(conn, client_hello, asked, transcript);
+        sent_change_cipher_spec = !client_hello.legacy_session_id.empty();  // after_hello_retry_request sent it
         // The same choices as before, now with the share we asked for (§4.1.4).
         negotiated = negotiate(client_hello, credentials.key, options.our_groups);
         if (negotiated.cipher_suite != asked.cipher_suite || negotiated.group != asked.group || !negotiated.client_share)
