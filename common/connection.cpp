@@ -1,4 +1,4 @@
-// common/connection.cpp — introduced in chapter 03. RFC 8446 §4, §5.1.
+// common/connection.cpp — introduced in chapter 03, grown in chapter 11 (KeyUpdate). RFC 8446 §4, §5.1, §4.6.3.
 #include "connection.hpp"
 
 namespace tls {
@@ -65,7 +65,9 @@ asio::awaitable<void> Connection::receive_key_update(const KeyUpdate& update, co
     // "If the request_update field is set to "update_requested", then the receiver MUST send a
     // KeyUpdate of its own with request_update set to "update_not_requested" prior to sending
     // its next Application Data record."
-    if (update.request_update == KeyUpdateRequest::update_requested)
+    // After our close_notify no answer is due (no data will follow) nor allowed (§6.1: we
+    // "will not send any more messages on this connection").
+    if (update.request_update == KeyUpdateRequest::update_requested && !records_.sent_close_notify())
         co_await send_key_update(KeyUpdateRequest::update_not_requested);
 }
 // ANCHOR_END: receive_key_update

@@ -1,4 +1,4 @@
-// common/connection.hpp — introduced in chapter 03 (ClientHello), grown in 06 and 09.
+// common/connection.hpp — introduced in chapter 03 (ClientHello), grown in 06, 09 and 11.
 // Handshake messages over the record layer (RFC 8446 §4, §5.1): messages are
 // reassembled from however many records carry them, decoded into the types of
 // messages.hpp, and traced with the RFC's field names. From chapter 06 the

@@ -926,9 +926,8 @@ KeyUpdate KeyUpdate::decode(BytesView body) {
     ByteReader r(body, "KeyUpdate");
     auto value = r.u8();
     r.expect_end();
-    // §4.6.3: "If an implementation receives a KeyUpdate with a request_update field other
-    // than the two values above, it MUST terminate the connection with an
-    // "illegal_parameter" alert."
+    // §4.6.3, request_update: "If an implementation receives any other value, it MUST
+    // terminate the connection with an "illegal_parameter" alert."
     if (value > 1)
         throw AlertError(AlertDescription::illegal_parameter, fmt::format("KeyUpdate: request_update {}", value));
     return {static_cast<KeyUpdateRequest>(value)};

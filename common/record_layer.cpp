@@ -363,6 +363,7 @@ asio::awaitable<void> RecordLayer::write_change_cipher_spec() {
 asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std::string_view why) {
     // §6.1: the closure alerts are warnings; §6.2: every error alert is fatal.
     bool closure = description == AlertDescription::close_notify || description == AlertDescription::user_canceled;
+    if (description == AlertDescription::close_notify) sent_close_notify_ = true;
     Alert alert{closure ? AlertLevel::warning : AlertLevel::fatal, description};
     trace_.alert(Direction::send, description, why);
     // §6: alerts are protected like any record once write keys are in place.

@@ -1,5 +1,5 @@
 // common/record_layer.hpp — introduced in chapter 02 (record layer), grown in chapters 03 (framing,
-// for --rfc8448), 06 and 09.
+// for --rfc8448), 06, 09 and 11 (KeyUpdate).
 // The record layer on a connection (RFC 8446 §5): reads exactly one record at a time
 // however TCP splits or merges bytes, writes data as records of at most 2^14 bytes,
 // sends and receives alerts (§6). The framing itself lives in record.hpp, the byte
@@ -54,10 +54,13 @@ struct RecordFraming {
 // before the safety limit is reached." And §5.3: "If a TLS implementation would need to wrap
 // a sequence number, it MUST either rekey (Section 4.6.3) or terminate the connection."
 inline constexpr std::uint64_t aes_gcm_record_limit = 23'726'566;  // floor(2^24.5)
-inline constexpr std::uint64_t sequence_number_limit = ~std::uint64_t{0};  // 2^64 - 1: rekey before the wrap
-// Records one set of write keys may protect before a KeyUpdate.
+// Sequence numbers 0 .. 2^64 - 2 can be sealed (RecordProtection refuses 2^64 - 1: the next
+// step would wrap).
+inline constexpr std::uint64_t last_sequence_number = ~std::uint64_t{0} - 1;
+// Records one set of write keys may protect before our KeyUpdate, which is the last record
+// under them: N records, then the KeyUpdate with sequence number N.
 constexpr std::uint64_t records_before_key_update(AeadAlg aead) {
-    return aead == AeadAlg::chacha20_poly1305 ? sequence_number_limit : aes_gcm_record_limit;
+    return aead == AeadAlg::chacha20_poly1305 ? last_sequence_number : aes_gcm_record_limit - 1;
 }
 // ANCHOR_END: key_usage_limits
 
@@ -144,6 +147,8 @@ public:
 
     // Whether the peer ended with close_notify rather than just closing TCP.
     bool received_close_notify() const { return received_close_notify_; }
+    // Whether we sent ours: §6.1, we "will not send any more messages on this connection".
+    bool sent_close_notify() const { return sent_close_notify_; }
 
     Role role() const { return role_; }
     Trace& trace() { return trace_; }
@@ -166,6 +171,7 @@ private:
     Role role_;
     RecordReader reader_;
     bool received_close_notify_ = false;
+    bool sent_close_notify_ = false;
     std::optional<RecordProtection> write_protection_;
     std::optional<RecordProtection> read_protection_;
     // Chapter 11: what each direction's protection came from, for the next generation (§7.2).

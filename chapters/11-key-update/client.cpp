@@ -260,12 +260,15 @@ asio::awaitable<bool> receive(tls::Connection& conn, tls::HandshakeReader& post_
 // ANCHOR_END: receive
 
 // ANCHOR: send_data
-// One record of application data; then, every --key-update-every records, our KeyUpdate.
-// We ask the server to update too (update_requested), as "K" does in openssl s_client.
+// One record of application data; then, every --key-update-every records and at the §5.5
+// limit of our AEAD, our KeyUpdate. We ask the server to update too (update_requested), as
+// "K" does in openssl s_client.
 asio::awaitable<void> send_data(tls::Connection& conn, const Options& options, tls::BytesView data,
                                 std::uint64_t& since_update) {
     co_await conn.records().write_records(tls::ContentType::application_data, data);
-    if (options.key_update_every != 0 && ++since_update >= options.key_update_every) {
+    ++since_update;
+    if ((options.key_update_every != 0 && since_update >= options.key_update_every) ||
+        conn.records().write_keys_at_limit()) {
         since_update = 0;
         co_await conn.send_key_update(tls::KeyUpdateRequest::update_requested);
     }

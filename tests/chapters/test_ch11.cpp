@@ -50,6 +50,19 @@ TEST_CASE("ch11 client and server: KeyUpdates both ways every two records, and t
     CHECK_CONTAINS(server.process.all(), "from now on we read records protected with the client keys of generation 2");
 }
 
+TEST_CASE("ch11 client sends no KeyUpdate after its close_notify, even when asked (§6.1)") {
+    auto server = start_server("ch11-server", {"--key-update-every", "1"});
+    Process client({bin("ch11-client"), "--port", std::to_string(server.port), "--message", "last", "--repeat", "1"});
+    CHECK(client.wait() == 0);
+    auto out = client.out();
+    auto closed = out.find("-> Alert close_notify(0)");
+    REQUIRE(closed != std::string::npos);
+    // The server's KeyUpdate (update_requested) after its echo is read after our close_notify.
+    CHECK_CONTAINS(out.substr(closed), "<- KeyUpdate");
+    CHECK(out.find("-> KeyUpdate", closed) == std::string::npos);
+    CHECK(server.process.wait_for("connection closed cleanly", 5s));
+}
+
 TEST_CASE("ch11 client in stdin mode sends a KeyUpdate for the line /keyupdate and the echo goes on") {
     auto server = start_server("ch11-server");
     Process client({bin("ch11-client"), "--port", std::to_string(server.port)});
@@ -64,11 +77,14 @@ TEST_CASE("ch11 client in stdin mode sends a KeyUpdate for the line /keyupdate a
 }
 
 TEST_CASE("the §5.5 limits: AES-GCM updates before 2^24.5 records, ChaCha20-Poly1305 before the sequence number wraps") {
-    CHECK(tls::records_before_key_update(tls::AeadAlg::aes_128_gcm) == 23'726'566);
-    CHECK(tls::records_before_key_update(tls::AeadAlg::aes_256_gcm) == 23'726'566);
+    // N records, then the KeyUpdate as record N + 1 under the same keys.
+    CHECK(tls::records_before_key_update(tls::AeadAlg::aes_128_gcm) + 1 == 23'726'566);
+    CHECK(tls::records_before_key_update(tls::AeadAlg::aes_256_gcm) + 1 == 23'726'566);
     CHECK(23'726'566.0 * 23'726'566.0 <= 562949953421312.0);  // floor(2^24.5)^2 <= 2^49
     CHECK(23'726'567.0 * 23'726'567.0 > 562949953421312.0);
-    CHECK(tls::records_before_key_update(tls::AeadAlg::chacha20_poly1305) == ~std::uint64_t{0});
+    // The KeyUpdate takes sequence number N, the last one that can be sealed.
+    const auto n = tls::records_before_key_update(tls::AeadAlg::chacha20_poly1305);
+    CHECK(n == ~std::uint64_t{0} - 1);
 }
 
 // ---- The server against a hostile client -------------------------------------------------
