@@ -25,6 +25,7 @@ asio::awaitable<HandshakeMessage> Connection::read_handshake() {
         if (auto message = reader_.next()) co_return std::move(*message);
         auto record = co_await records_.read_record();
         if (!record) throw AlertError(AlertDescription::decode_error, "the peer closed the connection mid-handshake");
+        // RFC8446 5.1-2, 5.1-3
         if (record->type != ContentType::handshake)
             throw AlertError(AlertDescription::unexpected_message,
                              fmt::format("expected a handshake record, got {}", name(record->type)));
@@ -32,12 +33,14 @@ asio::awaitable<HandshakeMessage> Connection::read_handshake() {
     }
 }
 
+// RFC8446 4-2, 4.6.3-1
 void Connection::expect_type(const HandshakeMessage& m, HandshakeType expected) {
     if (m.msg_type != expected)
         throw AlertError(AlertDescription::unexpected_message,
                          fmt::format("expected {}, got {}", message_name(expected), message_name(m.msg_type)));
 }
 
+// RFC8446 5.1-5
 void Connection::check_no_partial_message() const {
     if (!reader_.empty())
         throw AlertError(AlertDescription::unexpected_message,
@@ -53,6 +56,7 @@ asio::awaitable<void> Connection::send_key_update(KeyUpdateRequest request) {
 }
 // ANCHOR_END: send_key_update
 
+// RFC8446 5.1-5, 4.6.3-3, 4.6.3-5, 4.6.3-7
 // ANCHOR: receive_key_update
 asio::awaitable<void> Connection::receive_key_update(const KeyUpdate& update, const HandshakeReader& rest) {
     // §5.1: "Handshake messages MUST NOT span key changes. Implementations MUST verify that all

@@ -57,6 +57,7 @@ std::string read_text_file(const std::string& path) {
 
 }  // namespace
 
+// RFC8446 C.1-1
 Bytes random_bytes(std::size_t n) {
     Bytes out(n);
     Botan::system_rng().randomize(out.data(), out.size());
@@ -242,6 +243,8 @@ KeyPair x25519_keypair_from_private(BytesView private_key) {
     return {std::move(public_key), Secret(private_key.begin(), private_key.end())};
 }
 
+// RFC8446 7.4.2-3
+// RFC8446 7.4.2-2
 // RFC 8446 §7.4.2: "For X25519 and X448, implementations MUST use the approach specified
 // in [RFC7748] to calculate the Diffie-Hellman shared secret. Implementations MUST check
 // whether the computed Diffie-Hellman shared secret is the all-zero value and abort if so."
@@ -275,6 +278,7 @@ KeyPair p256_keypair_from_private(BytesView private_key) {
     return {key.public_value(Botan::PointGFp::UNCOMPRESSED), Secret(private_key.begin(), private_key.end())};
 }
 
+// RFC8446 4.2.8.2-1
 // RFC 8446 §4.2.8.2: "peers MUST validate each other's public key Y by ensuring that the
 // point is a valid point on the elliptic curve." §7.4.2: "the shared secret is the
 // x-coordinate of the ECDH shared secret elliptic curve point".
@@ -810,6 +814,7 @@ std::vector<Bytes> load_certificate_chain_pem_file(const std::string& path) {
 // RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
 // abort the handshake with a "decode_error" alert" (the caller checks that); otherwise a
 // chain that does not validate is rejected with the alert that says why (§6.2).
+// RFC8446 4.4.2.2-8
 void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
                                 const std::string& server_name, std::chrono::system_clock::time_point now) {
     if (chain_der.empty()) throw AlertError(AlertDescription::bad_certificate, "the certificate chain is empty");

@@ -51,6 +51,7 @@ HandshakeReader::HandshakeReader(std::size_t cap) : cap_(cap) {}
 // field was out of the specified range or the length of the message was incorrect"). A
 // type RFC 8446 does not define is an "unexpected_message" (§6.2: "an inappropriate
 // message ... was received").
+// RFC8446 6-6
 void HandshakeReader::check_header() const {
     if (buffer_.size() < header_length) return;
     const auto type = static_cast<HandshakeType>(buffer_[0]);

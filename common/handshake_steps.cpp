@@ -46,6 +46,7 @@ ApplicationKeys establish_application_keys(Trace& trace, const HandshakeSecret& 
 }
 // ANCHOR_END: establish_application_keys_body
 
+// RFC8446 4.4.4-1
 // ANCHOR: finished_body
 // §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*,
 // CertificateVerify*)), finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length).

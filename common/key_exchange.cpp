@@ -22,6 +22,7 @@ NamedGroup group_from_name(std::string_view text) {
 KeyPair generate_key_share(NamedGroup group) {
     switch (group) {
         case NamedGroup::x25519: return x25519_keypair();
+        // RFC8446 9.1-3
         case NamedGroup::secp256r1: return p256_keypair();
         default: throw std::invalid_argument("generate_key_share: unsupported group " + name(group));
     }

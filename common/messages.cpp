@@ -181,6 +181,7 @@ std::vector<KeyShareEntry> parse_key_share_client(BytesView data) {
     std::vector<KeyShareEntry> client_shares;
     while (!list.empty()) {
         auto e = read_key_share_entry(list);
+        // RFC8446 4.2.8-3
         // §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group."
         for (const auto& seen : client_shares)
             if (seen.group == e.group)
@@ -280,6 +281,8 @@ std::uint16_t parse_selected_identity(BytesView data) {
 // (A HelloRetryRequest is a ServerHello, but its extension bodies differ.)
 enum Where : unsigned { CH = 1, SH = 2, HRR = 4, EE = 8, CR = 16, CT = 32, NST = 64 };
 
+// RFC8446 4.2-3
+// RFC8446 4.3.1-2
 // §4.2: "If an implementation receives an extension which it recognizes and which is not
 // specified for the message in which it appears, it MUST abort the handshake with an
 // "illegal_parameter" alert." This is that table. Extensions it does not list (TLS 1.2
@@ -372,6 +375,7 @@ std::string decode_extension(const Extension& e, Where where) {
 }
 
 // A message's Extension extensions<..> block; `list` reads the bytes inside its length.
+// RFC8446 4.2-5
 // §4.2: "There MUST NOT be more than one extension of the same type in a given extension
 // block" -> illegal_parameter, as is a recognised extension in the wrong message.
 std::vector<Extension> read_extensions(ByteReader list, Where where) {
@@ -581,6 +585,7 @@ ClientHello ClientHello::decode(BytesView body) {
     // for a client without supported_versions, rather than decode_error.
     if (!r.empty()) ch.extensions = read_extensions(r.sub16("extensions"), CH);
     r.expect_end();
+    // RFC8446 4.2-4, 4.2.11-15, 4.2.11-16
     // §4.2.11: "Servers MUST check that it is the last extension and otherwise fail the
     // handshake with an "illegal_parameter" alert." (Binders are computed over the rest.)
     for (std::size_t i = 0; i + 1 < ch.extensions.size(); ++i)
@@ -645,6 +650,7 @@ Bytes truncated_client_hello(BytesView client_hello_message) {
     return copy(client_hello_message.first(client_hello_message.size() - binders_length));
 }
 
+// RFC8446 4.2.8-1, 4.2.8-4
 void check_key_shares_match_supported_groups(const ClientHello& client_hello) {
     auto shares = client_hello.key_share();
     if (!shares || shares->empty()) return;
@@ -766,6 +772,7 @@ CertificateRequest CertificateRequest::decode(BytesView body) {
     cr.certificate_request_context = copy(r.vec8());
     cr.extensions = read_extensions(r.sub16("extensions", 2), CR);
     r.expect_end();
+    // RFC8446 4.3.2-5
     // §4.3.2: "The "signature_algorithms" extension MUST be specified"; §4.2: a mandatory
     // extension that is missing is a missing_extension alert.
     if (!cr.has_extension(ExtensionType::signature_algorithms))
@@ -926,6 +933,7 @@ KeyUpdate KeyUpdate::decode(BytesView body) {
     ByteReader r(body, "KeyUpdate");
     auto value = r.u8();
     r.expect_end();
+    // RFC8446 4.6.3-4
     // §4.6.3, request_update: "If an implementation receives any other value, it MUST
     // terminate the connection with an "illegal_parameter" alert."
     if (value > 1)

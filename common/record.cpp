@@ -86,6 +86,7 @@ static bool known_content_type(std::uint8_t t) {
     }
 }
 
+// RFC8446 5-5, 5.1-13, 5.2-2, 5.2-5
 // ANCHOR: next
 std::optional<TLSPlaintext> RecordReader::next() {
     if (buffered() < record_header_length) return std::nullopt;

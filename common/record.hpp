@@ -14,6 +14,8 @@
 
 namespace tls {
 
+// RFC8446 5.1-12
+// RFC8446 5.2-1
 // ANCHOR: limits
 inline constexpr std::size_t record_header_length = 5;
 // §5.1: "The length MUST NOT exceed 2^14 bytes."

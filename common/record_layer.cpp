@@ -12,6 +12,7 @@ RecordLayer::RecordLayer(tcp::socket& socket, Trace& trace, Role role)
     : owned_transport_(std::make_unique<SocketTransport>(socket)), transport_(*owned_transport_), trace_(trace),
       role_(role) {}
 
+// RFC8446 5-1, 5-2, 5-3
 // ANCHOR: change_cipher_spec
 // §5: "An implementation may receive an unencrypted record of type change_cipher_spec
 // consisting of the single byte value 0x01 at any time after the first ClientHello message
@@ -108,6 +109,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
                 if (record->type == ContentType::change_cipher_spec)
                     throw AlertError(AlertDescription::unexpected_message, "encrypted change_cipher_spec");
             } else if (early_data_to_skip_) {
+                // RFC8446 4.2.2-3
                 // §4.2.10, after a HelloRetryRequest: "skipping all records with an external
                 // content type of "application_data" (indicating that they are encrypted)".
                 if (record->type == ContentType::application_data) {
@@ -121,6 +123,7 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
                 early_data_to_skip_.reset();
             }
             // ANCHOR: zero_length
+            // RFC8446 5.4-2
             // §5.1: "Implementations MUST NOT send zero-length fragments of Handshake types"
             // and an Alert record holds exactly one alert; receiving either empty is an
             // unexpected_message (only application data may be empty).
@@ -305,6 +308,8 @@ void RecordLayer::install_read(const SuiteInfo& suite, BytesView secret, std::st
 }
 // ANCHOR_END: install_by_side
 
+// RFC8446 4.6.3-2, 4.6.3-6
+// RFC8446 5.1-4, 5.1-6
 // ANCHOR: key_update
 // §7.2: the next generation of one direction's traffic secret, and its keys (§7.3).
 namespace {

@@ -47,6 +47,8 @@ struct RecordFraming {
 };
 // ANCHOR_END: RecordFraming
 
+// RFC8446 5.3-2
+// RFC8446 5.5-1
 // ANCHOR: key_usage_limits
 // §5.5: "For AES-GCM, up to 2^24.5 full-size records (about 24 million) may be encrypted on a
 // given connection while keeping a safety margin of approximately 2^-57 for Authenticated

@@ -14,6 +14,7 @@
 
 namespace tls {
 
+// RFC8446 5.4-1
 // ANCHOR: encode_inner_plaintext
 Bytes encode_inner_plaintext(ContentType type, BytesView content, std::size_t padding) {
     Bytes out;
@@ -28,6 +29,7 @@ void append_inner_plaintext(Bytes& out, ContentType type, BytesView content, std
 }
 // ANCHOR_END: encode_inner_plaintext
 
+// RFC8446 5.4-3, 5.4-4
 // ANCHOR: decode_inner_plaintext
 // RFC 8446 §5.4: "the receiving implementation scans the field from the end toward the
 // beginning until it finds a non-zero octet. This non-zero octet is the content type of
@@ -124,6 +126,7 @@ Bytes RecordProtection::seal(ContentType inner_type, BytesView content, std::siz
 }
 // ANCHOR_END: seal
 
+// RFC8446 5.2-3, 5.2-5, 5.4-5
 // ANCHOR: open
 InnerPlaintext RecordProtection::open(BytesView header, Bytes&& encrypted_record) {
     // §5.2: "If the decryption fails, the receiver MUST terminate the connection with a

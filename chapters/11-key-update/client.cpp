@@ -33,6 +33,7 @@ struct Options : tls::ClientOptions {
 const std::string key_update_command = "/keyupdate\n";
 
 // The schemes we offer in signature_algorithms, and so the only ones we accept.
+// RFC8446 4.2.3-11, 4.2.3-15, 4.2.3-16, 4.4.3-7, 4.4.3-8
 const std::vector<tls::SignatureScheme> our_signature_schemes = {
     tls::SignatureScheme::ecdsa_secp256r1_sha256, tls::SignatureScheme::rsa_pss_rsae_sha256, tls::SignatureScheme::ed25519,
     tls::SignatureScheme::rsa_pss_rsae_sha384, tls::SignatureScheme::rsa_pss_rsae_sha512};
@@ -53,15 +54,20 @@ tls::NamedGroup parse_group(const std::string& text) {
 }
 
 // §4.1.2: everything the server needs to choose the connection's parameters.
+// RFC8446 4.2.2-2, 9.2-1, 9.2-2
 tls::ClientHello build_client_hello(const Options& options, const KeyShares& shares) {
     tls::ClientHello hello;
+    // RFC8446 4.1.2-6
+    // RFC8446 D.5-9
     hello.legacy_version = tls::TLS1_2;  // §4.1.2: always 0x0303; the real version is in supported_versions
     auto random = tls::random_bytes(32);
     std::copy(random.begin(), random.end(), hello.random.begin());
     // Appendix D.4: a non-empty session id makes middleboxes see a familiar TLS 1.2 resumption.
+    // RFC8446 4.1.2-8, 4.1.2-9
     hello.legacy_session_id = tls::random_bytes(32);
     hello.cipher_suites = {tls::CipherSuite::TLS_AES_128_GCM_SHA256, tls::CipherSuite::TLS_AES_256_GCM_SHA384,
                            tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
+    // RFC8446 4.1.2-13
     hello.legacy_compression_methods = {0};  // §4.1.2: exactly one byte, "null"
     std::vector<tls::NamedGroup> groups;
     for (auto& g : options.groups)
@@ -69,10 +75,15 @@ tls::ClientHello build_client_hello(const Options& options, const KeyShares& sha
     std::vector<tls::KeyShareEntry> entries;
     for (auto& [group, pair] : shares) entries.push_back({group, pair.public_key});
     hello.extensions = {
+        // RFC8446 9.2-13, 4.4.2.2-4
         tls::make_server_name(options.server_name),  // RFC 6066 §3: which host we want
+        // RFC8446 9.2-5
         tls::make_supported_groups(groups),          // §4.2.7
+        // RFC8446 4.2.3-2, 9.2-4
         tls::make_signature_algorithms(our_signature_schemes),  // §4.2.3
+        // RFC8446 4.2.1-1, 9.2-3
         tls::make_supported_versions_client({tls::TLS1_3}),  // §4.2.1: TLS 1.3 only
+        // RFC8446 9.2-6
         tls::make_key_share_client(entries),                 // §4.2.8: shares for some of the groups
     };
     return hello;
@@ -86,17 +97,23 @@ tls::ClientHello build_client_hello(const Options& options, const KeyShares& sha
 void check_hello(const tls::ServerHello& hello, const tls::ClientHello& sent) {
     using tls::AlertDescription;
     using tls::AlertError;
+    // RFC8446 D.5-10
     // Appendix D.5: a Hello with legacy_version 0x0300 (SSL 3.0) or lower is a protocol_version.
     if (hello.legacy_version <= 0x0300)
         throw AlertError(AlertDescription::protocol_version,
                          fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
+    // RFC8446 4.1.3-4
     if (hello.legacy_session_id_echo != sent.legacy_session_id)
         throw AlertError(AlertDescription::illegal_parameter, "legacy_session_id_echo differs from our legacy_session_id");
+    // RFC8446 4.1.3-5
     if (std::find(sent.cipher_suites.begin(), sent.cipher_suites.end(), hello.cipher_suite) == sent.cipher_suites.end())
         throw AlertError(AlertDescription::illegal_parameter, "the server chose a cipher suite we did not offer");
+    // RFC8446 4.1.3-6
     if (hello.legacy_compression_method != 0)
         throw AlertError(AlertDescription::illegal_parameter, "legacy_compression_method must be 0");
+    // RFC8446 4.2.1-10, 4.2.1-12
     // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
+    // RFC8446 4.2.1-11, D.1-3
     auto version = hello.selected_version();
     if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
     if (*version != tls::TLS1_3)
@@ -112,9 +129,11 @@ void check_hello(const tls::ServerHello& hello, const tls::ClientHello& sent) {
 // "key_share" extension in the original ClientHello", else illegal_parameter; and "Clients MUST
 // abort the handshake with an "illegal_parameter" alert if the HelloRetryRequest would not
 // result in any change in the ClientHello."
+// RFC8446 4.1.4-4, 4.1.4-5, 4.2-2, 4.2.8-5, 4.2.8-6
 void check_hello_retry_request(const tls::ServerHello& hrr, const tls::ClientHello& sent) {
     using tls::AlertDescription;
     using tls::AlertError;
+    // RFC8446 4.1.4-8
     check_hello(hrr, sent);
     for (auto& ext : hrr.extensions)
         if (ext.extension_type != tls::ExtensionType::supported_versions && ext.extension_type != tls::ExtensionType::key_share &&
@@ -143,6 +162,7 @@ void check_hello_retry_request(const tls::ServerHello& hrr, const tls::ClientHel
 // shares with a list containing a single KeyShareEntry from the indicated group", and "Including
 // a "cookie" extension if one was provided in the HelloRetryRequest." (We send no early_data
 // and no pre_shared_key, the other two things that change.)
+// RFC8446 4.1.2-2, 4.2.8-7, 4.2.2-1
 tls::ClientHello second_client_hello(const tls::ClientHello& first, const KeyShares& shares,
                                      const std::optional<tls::Bytes>& cookie) {
     tls::ClientHello second = first;
@@ -161,17 +181,20 @@ void check_server_hello(const tls::ServerHello& hello, const tls::ClientHello& s
     using tls::AlertDescription;
     using tls::AlertError;
     check_hello(hello, sent);
+    // RFC8446 4.1.3-13, 4.1.3-15
     // §4.1.3: the last 8 bytes of random say "DOWNGRD" if a TLS 1.3 server was pushed to 1.2.
     auto tail = std::span(hello.random).last<8>();
     if (std::equal(tail.begin(), tail.end(), tls::downgrade_tls12.begin()) ||
         std::equal(tail.begin(), tail.end(), tls::downgrade_tls11.begin()))
         throw AlertError(AlertDescription::illegal_parameter, "downgrade sentinel in ServerHello.random");
+    // RFC8446 4.2-2
     // §4.2: a ServerHello may only answer extensions we sent; we offer no PSK, so just these two.
     for (auto& ext : hello.extensions)
         if (ext.extension_type != tls::ExtensionType::supported_versions && ext.extension_type != tls::ExtensionType::key_share)
             throw AlertError(AlertDescription::unsupported_extension, "unexpected extension " + name(ext.extension_type));
     auto share = hello.key_share();
     if (!share) throw AlertError(AlertDescription::missing_extension, "ServerHello has no key_share");
+    // RFC8446 4.2.8-8, 4.2.8-10, 4.2.8-11
     // After a HelloRetryRequest our only share is for the group it selected, so this also checks
     // §4.2.8: "the selected NamedGroup in the ServerHello is the same as that in the HelloRetryRequest".
     if (!find_share(shares, share->group))
@@ -187,6 +210,7 @@ asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Option
     transcript.update(raw);
     // §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
     // abort the handshake with a "decode_error" alert."
+    // RFC8446 4.4.2.4-1, 4.4.2-14
     if (certificate.certificate_list.empty())
         throw tls::AlertError(tls::AlertDescription::decode_error, "the server sent no certificate");
     std::vector<tls::Bytes> chain;
@@ -207,9 +231,11 @@ asio::awaitable<tls::Bytes> read_certificate(tls::Connection& conn, const Option
 asio::awaitable<void> read_certificate_verify(tls::Connection& conn, tls::BytesView leaf, tls::TranscriptHash& transcript) {
     auto content = tls::certificate_verify_content(/*server=*/true, transcript.current());
     auto [verify, raw] = co_await conn.read<tls::CertificateVerify>();
+    // RFC8446 4.4.3-4
     if (std::find(our_signature_schemes.begin(), our_signature_schemes.end(), verify.algorithm) == our_signature_schemes.end())
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "CertificateVerify uses a scheme we did not offer: " +
                                                                           name(verify.algorithm));
+    // RFC8446 4.4.3-9, 4.4.3-10
     if (!tls::verify_signature(leaf, verify.algorithm, content, verify.signature))
         throw tls::AlertError(tls::AlertDescription::decrypt_error, "the CertificateVerify signature does not verify");
     conn.trace().value("CertificateVerify", fmt::format("{} signature verified", name(verify.algorithm)));
@@ -356,6 +382,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), inputs.key_share(parse_group(g)));
     // --rfc8448 sends the RFC's ClientHello, with its fields and extensions, not ours.
     auto client_hello = inputs.rfc8448() ? inputs.rfc8448()->client_hello : build_client_hello(options, shares);
+    // RFC8446 4.1.2-1
     auto client_hello_raw = co_await conn.write(client_hello);
     // §5, Appendix D.4: from our first ClientHello until the server's Finished, every
     // change_cipher_spec of 0x01 is dropped (one may come right after a HelloRetryRequest).
@@ -366,6 +393,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // §4.1.4: a HelloRetryRequest instead of a ServerHello asks for a second ClientHello.
     std::optional<std::pair<tls::Bytes, tls::Bytes>> retried;  // ClientHello1 and the HelloRetryRequest
     bool sent_change_cipher_spec = false;
+    // RFC8446 4.1.3-9, 4.1.4-7
     if (server_hello.is_hello_retry_request()) {
         check_hello_retry_request(server_hello, client_hello);
         if (auto group = server_hello.hrr_selected_group()) {
@@ -390,12 +418,15 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         server_hello = std::move(reply.first);
         server_hello_raw = std::move(reply.second);
         if (server_hello.is_hello_retry_request())
+            // RFC8446 4.1.4-6
             throw tls::AlertError(tls::AlertDescription::unexpected_message, "a second HelloRetryRequest (§4.1.4)");
         // §4.1.4: "clients MUST check that the cipher suite supplied in the ServerHello is the
         // same as that in the HelloRetryRequest"; "The value of selected_version in the
         // HelloRetryRequest "supported_versions" extension MUST be retained in the ServerHello".
+        // RFC8446 4.1.4-10
         if (server_hello.cipher_suite != hrr_suite)
             throw tls::AlertError(tls::AlertDescription::illegal_parameter, "ServerHello changes the HelloRetryRequest's cipher suite");
+        // RFC8446 4.1.4-12
         if (server_hello.selected_version() != hrr_version)
             throw tls::AlertError(tls::AlertDescription::illegal_parameter, "ServerHello changes the HelloRetryRequest's version");
     }
@@ -435,6 +466,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
 
     auto leaf = co_await read_certificate(conn, options, inputs, transcript);
     co_await read_certificate_verify(conn, leaf, transcript);
+    // RFC8446 4.4.4-1
     co_await tls::read_finished(conn, keys.server_handshake_traffic_secret, transcript);
 
     // ANCHOR: switch_to_application_keys

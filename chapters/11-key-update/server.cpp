@@ -41,23 +41,29 @@ struct Negotiated {
 };
 
 // Our preference order; the first we implement that the client also offers wins.
+// RFC8446 9.1-1, D.5-2, D.5-3
 constexpr tls::CipherSuite our_cipher_suites[] = {tls::CipherSuite::TLS_AES_128_GCM_SHA256,
                                                   tls::CipherSuite::TLS_AES_256_GCM_SHA384,
                                                   tls::CipherSuite::TLS_CHACHA20_POLY1305_SHA256};
 
 void check_client_hello(const tls::ClientHello& hello) {
+    // RFC8446 D.5-10
     // Appendix D.5: "Any endpoint receiving a Hello message with ClientHello.legacy_version
     // or ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a
     // "protocol_version" alert" — whatever supported_versions says. (Lower values are SSL 2.)
     if (hello.legacy_version <= 0x0300)
         throw tls::AlertError(tls::AlertDescription::protocol_version,
                               fmt::format("legacy_version {:04x}: SSL 3.0 or older (Appendix D.5)", hello.legacy_version));
+    // RFC8446 4.2.1-3, 4.2.1-6
     // §4.2.1: a TLS 1.3 ClientHello MUST carry supported_versions; without 0x0304
     // in it, the client is not offering TLS 1.3 and we offer nothing older.
     auto versions = hello.supported_versions();
+    // RFC8446 4.2.1-4, D.2-1, D.2-3, D.5-4, D.5-5
     if (!versions || std::find(versions->begin(), versions->end(), tls::TLS1_3) == versions->end())
         throw tls::AlertError(tls::AlertDescription::protocol_version, "the client does not offer TLS 1.3");
     // ANCHOR: mandatory_extensions
+    // RFC8446 9.2-10, 9.2-11, 9.2-12
+    // RFC8446 9.2-9
     // §9.2: "If not containing a "pre_shared_key" extension, it MUST contain both a
     // "signature_algorithms" extension and a "supported_groups" extension. If containing a
     // "supported_groups" extension, it MUST also contain a "key_share" extension, and vice
@@ -72,6 +78,7 @@ void check_client_hello(const tls::ClientHello& hello) {
         throw tls::AlertError(tls::AlertDescription::missing_extension,
                               "supported_groups and key_share must come together (§9.2)");
     // ANCHOR_END: mandatory_extensions
+    // RFC8446 4.1.2-13, 4.1.2-14
     // §4.1.2: "legacy_compression_methods ... MUST contain exactly one byte, set to zero".
     if (hello.legacy_compression_methods != tls::Bytes{0})
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "legacy_compression_methods must be [0]");
@@ -84,7 +91,9 @@ void check_client_hello(const tls::ClientHello& hello) {
 // and that fits our key; with none in common the handshake cannot go on.
 tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, const tls::PrivateKey& key) {
     auto offered = hello.signature_algorithms();
+    // RFC8446 4.2.3-3
     if (!offered) throw tls::AlertError(tls::AlertDescription::missing_extension, "no signature_algorithms (§4.2.3)");
+    // RFC8446 4.2.3-1, 4.4.2.2-2, 4.4.3-6
     for (auto scheme : key.schemes())
         if (std::find(offered->begin(), offered->end(), scheme) != offered->end()) return scheme;
     throw tls::AlertError(tls::AlertDescription::handshake_failure,
@@ -102,6 +111,7 @@ tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, cons
 // that costs a round trip, and buys the group we prefer (GnuTLS does the same with
 // %SERVER_PRECEDENCE; OpenSSL takes any share it can use). It is also what lets
 // `./scripts/run 10 -- --groups secp256r1,x25519 --key-shares x25519` show a retry.
+// RFC8446 2.1-1, 4.1.1-1, 4.1.1-3, 4.1.1-4, 4.1.2-11
 Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key,
                      const std::vector<tls::NamedGroup>& our_groups) {
     Negotiated n;
@@ -131,12 +141,15 @@ Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key,
 asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
                                               const Negotiated& n, const tls::Random& random,
                                               const tls::KeyPair& our_share) {
+    // RFC8446 4.1.3-1, 4.2.1-9
     tls::ServerHello hello;
     hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
     hello.extensions = {
+        // RFC8446 4.1.3-7, 4.2.8-8, 4.2.8-9, 9.2-6, 2-1
         tls::make_key_share_server({n.group, our_share.public_key}),  // §4.2.8
+        // RFC8446 4.1.3-8, 4.2.1-8, 9.2-3
         tls::make_supported_versions_server(tls::TLS1_3),  // §4.2.1: "this is TLS 1.3"
     };
     co_return co_await conn.write(hello);
@@ -149,12 +162,14 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
 // sufficient information to proceed with the handshake." A HelloRetryRequest is a ServerHello
 // whose random is SHA-256("HelloRetryRequest") (§4.1.3), with our suite, the group we want a
 // share for (§4.2.8), supported_versions, and, for a stateless retry, a cookie (§4.2.2).
+// RFC8446 4.1.4-2
 tls::ServerHello hello_retry_request(const tls::ClientHello& client_hello, tls::CipherSuite suite,
                                      tls::NamedGroup selected_group, const std::optional<tls::Bytes>& cookie) {
     tls::ServerHello hrr;
     hrr.random = tls::hello_retry_request_random;
     hrr.legacy_session_id_echo = client_hello.legacy_session_id;
     hrr.cipher_suite = suite;
+    // RFC8446 4.1.4-1, 4.1.4-3, 4.2-1
     hrr.extensions = {tls::make_key_share_hrr(selected_group)};
     if (cookie) hrr.extensions.push_back(tls::make_cookie(*cookie));
     hrr.extensions.push_back(tls::make_supported_versions_server(tls::TLS1_3));
@@ -170,6 +185,7 @@ tls::ServerHello hello_retry_request(const tls::ClientHello& client_hello, tls::
 // padding may come, go or change. Anything else changed is an illegal_parameter. A new order
 // of the same extensions counts as a change: the RFC says "the same ClientHello", and the
 // clients we know (OpenSSL, GnuTLS, curl, Chromium) keep their order.
+// RFC8446 4.1.2-2
 void check_second_client_hello(const tls::ClientHello& first, const tls::ClientHello& second,
                                tls::NamedGroup selected_group, const std::optional<tls::Bytes>& cookie) {
     auto fail = [](const std::string& why) {
@@ -203,6 +219,7 @@ void check_second_client_hello(const tls::ClientHello& first, const tls::ClientH
 // ANCHOR_END: check_second_client_hello
 
 // ANCHOR: after_hello_retry_request
+// RFC8446 D.4-1
 // Appendix D.4: in compatibility mode, "The server sends a dummy change_cipher_spec record
 // immediately after its first handshake message. This may either be after a ServerHello or a
 // HelloRetryRequest."
@@ -300,6 +317,7 @@ asio::awaitable<tls::Bytes> send_certificate_verify(tls::Connection& conn, const
 }
 // ANCHOR_END: send_certificate_verify
 
+// RFC8446 4.1.2-3
 // ANCHOR: post_handshake
 // §4.6: after the handshake a client may still send handshake messages. We take KeyUpdate
 // (§4.6.3); anything else is an unexpected_message. A KeyUpdate must end its record (§5.1).
@@ -391,6 +409,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         sent_change_cipher_spec = !client_hello.legacy_session_id.empty();  // after_hello_retry_request sent it
         // The same choices as before, now with the share we asked for (§4.1.4).
         negotiated = negotiate(client_hello, credentials.key, options.our_groups);
+        // RFC8446 4.1.4-9
         if (negotiated.cipher_suite != asked.cipher_suite || negotiated.group != asked.group || !negotiated.client_share)
             throw tls::AlertError(tls::AlertDescription::illegal_parameter,
                                   "ClientHello2 does not give what the HelloRetryRequest asked for (§4.1.4)");
@@ -417,6 +436,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // legacy_session_id, a dummy change_cipher_spec right after ServerHello makes the handshake
     // look like a TLS 1.2 resumption to middleboxes. (RFC 8448 §3 is the trace without it.)
     // Only one: after a HelloRetryRequest it went out right behind that (Appendix D.4).
+    // RFC8446 D.4-1
     if (!client_hello.legacy_session_id.empty() && !sent_change_cipher_spec)
         co_await conn.records().write_change_cipher_spec();
     // §5.2: from here on, records are protected with the handshake traffic keys.
@@ -425,9 +445,11 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // ANCHOR_END: protect
 
     // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
+    // RFC8446 4.3.1-1
     tls::EncryptedExtensions encrypted_extensions{inputs.encrypted_extensions()};  // ours: none yet
     transcript.update(co_await conn.write(encrypted_extensions));
 
+    // RFC8446 4-1, 4.4.2-1, 4.4.3-1, 4.4.3-3
     transcript.update(co_await send_certificate(conn, credentials));
     transcript.update(co_await send_certificate_verify(conn, credentials, negotiated.signature_scheme, transcript, inputs));
     transcript.update(co_await tls::send_finished(conn, keys.server_handshake_traffic_secret, transcript));
@@ -438,7 +460,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // application keys come now; it reads the client's Finished with handshake keys.
     auto app_keys = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, keylog,
                                                     client_hello.random);
+    // RFC8446 4.4.4-2
     conn.install(suite, app_keys.server_application_traffic_secret_0);
+    // RFC8446 4.4.4-1
     co_await tls::read_finished(conn, keys.client_handshake_traffic_secret, transcript);
     conn.install(suite, app_keys.client_application_traffic_secret_0);
     conn.records().allow_compatibility_ccs(false);  // Appendix D.4: only before the peer's Finished

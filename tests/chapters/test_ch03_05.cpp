@@ -386,6 +386,7 @@ TEST_CASE("ch04 client and server compute the same shared secret with the defaul
     CHECK(has_line(run.client_out, R"(^\s+key_share\s+.*x25519 \(0x001d\) .*\(32 bytes\))"));
 }
 
+// RFC8446 9.1-3
 TEST_CASE("ch04 client and server compute the same shared secret over secp256r1") {
     auto run = run_ch04({"--groups", "secp256r1"});
     check_same_shared_secret(run, "secp256r1", 32);  // §7.4.1: the x coordinate
@@ -594,24 +595,29 @@ TEST_CASE("ch03 ch04 and ch05 servers answer bytes after the ClientHello's exten
                      tls::AlertDescription::decode_error);
 }
 
+// RFC8446 4.2.1-3
 TEST_CASE("ch03 ch04 and ch05 servers answer a ClientHello without supported_versions with protocol_version") {
     auto hello = good_client_hello();
     remove_extension(hello, tls::ExtensionType::supported_versions);
     for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::protocol_version);
 }
 
+// RFC8446 D.2-3
 TEST_CASE("ch03 ch04 and ch05 servers answer a TLS 1.2 ClientHello without extensions with protocol_version") {
     auto hello = good_client_hello();
     hello.extensions.clear();  // §4.1.2: a pre-1.3 ClientHello may have no extensions field at all
     for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::protocol_version);
 }
 
+// RFC8446 4.2.1-6
+// RFC8446 4.2.1-4
 TEST_CASE("ch03 ch04 and ch05 servers answer supported_versions without 0x0304 with protocol_version") {
     auto hello = good_client_hello();
     replace_extension(hello, tls::make_supported_versions_client({tls::TLS1_2, 0x0302}));
     for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::protocol_version);
 }
 
+// RFC8446 2.1-1
 TEST_CASE("ch04 and ch05 servers answer a ClientHello with no common cipher suite with handshake_failure") {
     auto hello = good_client_hello();
     hello.cipher_suites = {tls::CipherSuite::TLS_AES_128_CCM_SHA256, static_cast<tls::CipherSuite>(0xc02f)};
@@ -655,18 +661,21 @@ TEST_CASE("ch04 and ch05 servers answer an empty key_share with handshake_failur
     for (auto& chapter : {ch04, ch05}) expect_alert(chapter, as_record(hello), tls::AlertDescription::handshake_failure);
 }
 
+// RFC8446 4.2-5
 TEST_CASE("ch03 ch04 and ch05 servers answer a duplicated extension with illegal_parameter") {
     auto hello = good_client_hello();
     hello.extensions.push_back(tls::make_server_name("localhost"));
     for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::illegal_parameter);
 }
 
+// RFC8446 4.2.8-1, 4.2.8-4
 TEST_CASE("ch03 ch04 and ch05 servers answer a key share for a group not in supported_groups with illegal_parameter") {
     auto hello = good_client_hello();
     replace_extension(hello, tls::make_supported_groups({tls::NamedGroup::secp256r1}));  // but the share is x25519
     for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::illegal_parameter);
 }
 
+// RFC8446 4.2.8-1
 TEST_CASE("ch03 ch04 and ch05 servers answer key shares out of supported_groups order with illegal_parameter") {
     auto hello = good_client_hello();
     replace_extension(hello, tls::make_supported_groups({tls::NamedGroup::x25519, tls::NamedGroup::secp256r1}));
@@ -675,12 +684,14 @@ TEST_CASE("ch03 ch04 and ch05 servers answer key shares out of supported_groups 
     for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::illegal_parameter);
 }
 
+// RFC8446 4.1.2-13, 4.1.2-14
 TEST_CASE("ch03 ch04 and ch05 servers answer compression methods other than null with illegal_parameter") {
     auto hello = good_client_hello();
     hello.legacy_compression_methods = {1, 0};
     for (auto& chapter : all_chapters) expect_alert(chapter, as_record(hello), tls::AlertDescription::illegal_parameter);
 }
 
+// RFC8446 7.4.2-3
 TEST_CASE("ch04 server answers an all-zero X25519 share with illegal_parameter") {
     // §7.4.2: the all-zero shared secret must be refused. Whatever the server sent before
     // noticing, the connection must end with the illegal_parameter alert and no secret.
@@ -717,6 +728,7 @@ TEST_CASE("ch04 server answers an all-zero X25519 share with illegal_parameter")
     }
 }
 
+// RFC8446 4.2.8.2-1
 TEST_CASE("ch04 server answers a secp256r1 share that is not on the curve with illegal_parameter") {
     auto hello = good_client_hello();
     replace_extension(hello, tls::make_supported_groups({tls::NamedGroup::secp256r1}));
@@ -736,12 +748,14 @@ TEST_CASE("ch04 server answers a secp256r1 share that is not on the curve with i
     check_still_serving(ch04, server.port);
 }
 
+// RFC8446 4-2
 TEST_CASE("ch03 ch04 and ch05 servers answer a Finished as the first message with unexpected_message") {
     tls::Finished finished{tls::Bytes(32, 0xab)};
     for (auto& chapter : all_chapters)
         expect_alert(chapter, as_record(tls::encode_handshake(finished)), tls::AlertDescription::unexpected_message);
 }
 
+// RFC8446 4-2
 TEST_CASE("ch03 ch04 and ch05 servers answer a ServerHello as the first message with unexpected_message") {
     auto hello = valid_server_hello(good_client_hello());
     for (auto& chapter : all_chapters)
@@ -767,6 +781,7 @@ TEST_CASE("ch04 client accepts a well-formed ServerHello from the fake server") 
           alert_record_hex(tls::AlertDescription::user_canceled, tls::AlertLevel::warning));
 }
 
+// RFC8446 4.1.3-4
 TEST_CASE("ch04 client answers a wrong legacy_session_id_echo with illegal_parameter") {
     auto run = run_ch04_client_against([](tls::ServerHello& h) { h.legacy_session_id_echo.at(0) ^= 0xff; });
     check_client_rejects(run, tls::AlertDescription::illegal_parameter, "legacy_session_id_echo differs");
@@ -777,11 +792,13 @@ TEST_CASE("ch04 client answers an empty legacy_session_id_echo with illegal_para
     check_client_rejects(run, tls::AlertDescription::illegal_parameter, "legacy_session_id_echo differs");
 }
 
+// RFC8446 4.1.3-5
 TEST_CASE("ch04 client answers a cipher suite it did not offer with illegal_parameter") {
     auto run = run_ch04_client_against([](tls::ServerHello& h) { h.cipher_suite = tls::CipherSuite::TLS_AES_128_CCM_SHA256; });
     check_client_rejects(run, tls::AlertDescription::illegal_parameter, "cipher suite we did not offer");
 }
 
+// RFC8446 4.2.1-12
 TEST_CASE("ch04 client answers supported_versions selecting TLS 1.2 with illegal_parameter") {
     auto run = run_ch04_client_against([](tls::ServerHello& h) {
         h.extensions.at(0) = tls::make_supported_versions_server(tls::TLS1_2);
@@ -789,6 +806,7 @@ TEST_CASE("ch04 client answers supported_versions selecting TLS 1.2 with illegal
     check_client_rejects(run, tls::AlertDescription::illegal_parameter, "supported_versions selects");
 }
 
+// RFC8446 4.1.3-13, 4.1.3-15
 TEST_CASE("ch04 client answers the TLS 1.2 downgrade sentinel in ServerHello.random with illegal_parameter") {
     auto run = run_ch04_client_against([](tls::ServerHello& h) {
         std::copy(tls::downgrade_tls12.begin(), tls::downgrade_tls12.end(), h.random.end() - 8);
@@ -796,6 +814,7 @@ TEST_CASE("ch04 client answers the TLS 1.2 downgrade sentinel in ServerHello.ran
     check_client_rejects(run, tls::AlertDescription::illegal_parameter, "downgrade sentinel");
 }
 
+// RFC8446 4.1.3-13, 4.1.3-15
 TEST_CASE("ch04 client answers the TLS 1.1 downgrade sentinel in ServerHello.random with illegal_parameter") {
     auto run = run_ch04_client_against([](tls::ServerHello& h) {
         std::copy(tls::downgrade_tls11.begin(), tls::downgrade_tls11.end(), h.random.end() - 8);
@@ -803,6 +822,7 @@ TEST_CASE("ch04 client answers the TLS 1.1 downgrade sentinel in ServerHello.ran
     check_client_rejects(run, tls::AlertDescription::illegal_parameter, "downgrade sentinel");
 }
 
+// RFC8446 4.2.8-8
 TEST_CASE("ch04 client answers a key share for a group it sent no share for with illegal_parameter") {
     auto run = run_ch04_client_against([](tls::ServerHello& h) {
         h.extensions.at(1) = tls::make_key_share_server({tls::NamedGroup::secp384r1, tls::Bytes(97, 0x04)});
@@ -850,6 +870,8 @@ TEST_CASE("ch04 client says clearly that it received a HelloRetryRequest for a g
     check_client_rejects_hello_retry_request(tls::NamedGroup::x25519);
 }
 
+// RFC8446 4.2.1-10
+// RFC8446 D.1-3
 TEST_CASE("ch04 client answers a ServerHello without supported_versions with protocol_version") {
     auto run = run_ch04_client_against([](tls::ServerHello& h) { h.extensions.erase(h.extensions.begin()); });
     check_client_rejects(run, tls::AlertDescription::protocol_version, "the server did not select TLS 1.3");

@@ -253,14 +253,17 @@ TEST_CASE("ch07 client refuses a certificate for another host name with bad_cert
     check_client_refuses("ch07-client", {}, {"--server-name", "other.example"}, "bad_certificate(42)");
 }
 
+// RFC8446 4.4.2.2-8
 TEST_CASE("ch09 client refuses the wronghost certificate with bad_certificate") {
     check_client_refuses("ch09-client", identity("wronghost-ecdsa"), {}, "bad_certificate(42)");
 }
 
+// RFC8446 4.4.2.2-8
 TEST_CASE("ch09 client refuses a certificate from an untrusted CA with unknown_ca") {
     check_client_refuses("ch09-client", identity("untrusted-ecdsa"), {}, "unknown_ca(48)");
 }
 
+// RFC8446 4.4.2.2-8
 TEST_CASE("ch09 client refuses an expired certificate with certificate_expired") {
     check_client_refuses("ch09-client", identity("expired-ecdsa"), {}, "certificate_expired(45)");
 }
@@ -398,16 +401,19 @@ TEST_CASE("ch08 client completes the handshake with the in-test server when no s
     CHECK(server.received_alert(5s) == "(no alert: the client answered with Finished)");
 }
 
+// RFC8446 4.4.3-9, 4.4.3-10
 TEST_CASE("ch08 client answers a tampered CertificateVerify signature with decrypt_error") {
     check_client_refuses_server(Misstep::tampered_signature, "decrypt_error(51)",
                                 "the CertificateVerify signature does not verify");
 }
 
+// RFC8446 4.4.3-4
 TEST_CASE("ch08 client answers a CertificateVerify with a scheme it did not offer with illegal_parameter") {
     check_client_refuses_server(Misstep::scheme_not_offered, "illegal_parameter(47)",
                                 "CertificateVerify uses a scheme we did not offer: ecdsa_secp384r1_sha384");
 }
 
+// RFC8446 4.4.4-1
 TEST_CASE("ch08 client answers a wrong server Finished with decrypt_error") {
     check_client_refuses_server(Misstep::wrong_finished, "decrypt_error(51)",
                                 "the peer's Finished does not match the transcript");
@@ -558,6 +564,7 @@ void check_server_refuses(const std::function<tls::Bytes(const ClientKeys&)>& cr
 
 }  // namespace
 
+// RFC8446 5.2-3
 TEST_CASE("ch09 server answers a record that fails to decrypt with bad_record_mac") {
     check_server_refuses(
         [](const ClientKeys& keys) {
@@ -568,6 +575,7 @@ TEST_CASE("ch09 server answers a record that fails to decrypt with bad_record_ma
         "bad_record_mac(20)");
 }
 
+// RFC8446 5.2-2, 5.2-5
 TEST_CASE("ch09 server answers a ciphertext longer than 2^14 + 256 with record_overflow") {
     check_server_refuses(
         [](const ClientKeys&) {
@@ -578,6 +586,7 @@ TEST_CASE("ch09 server answers a ciphertext longer than 2^14 + 256 with record_o
         "record_overflow(22)");
 }
 
+// RFC8446 5.4-4
 TEST_CASE("ch09 server answers a protected record whose inner plaintext is only zeros with unexpected_message") {
     check_server_refuses(
         [](const ClientKeys& keys) {
@@ -587,12 +596,14 @@ TEST_CASE("ch09 server answers a protected record whose inner plaintext is only 
         "unexpected_message(10)");
 }
 
+// RFC8446 5-2
 TEST_CASE("ch09 server answers a change_cipher_spec of value 0x02 with unexpected_message") {
     check_server_refuses(
         [](const ClientKeys&) { return tls::encode_record(tls::ContentType::change_cipher_spec, tls::Bytes{0x02}); },
         "unexpected_message(10)");
 }
 
+// RFC8446 4.4.4-1
 TEST_CASE("ch09 server answers a wrong client Finished with decrypt_error") {
     check_server_refuses(
         [](const ClientKeys& keys) {

@@ -104,6 +104,8 @@ std::string client_against(const ScriptedServer::Script& script, const std::stri
 
 // ---- End to end: the chapter's own programs -----------------------------------------------
 
+// RFC8446 4.1.2-2, 4.2.8-7, 4.2.2-1
+// RFC8446 4.1.1-3, 4.1.3-9, 4.1.4-7
 TEST_CASE("ch10 client and server: a retry for the server's preferred group, with state and with a cookie") {
     for (auto stateless : {false, true}) {
         INFO("stateless: " << stateless);
@@ -146,6 +148,7 @@ TEST_CASE("ch10 client refuses --key-shares for a group it does not offer") {
 
 // ---- The server against a hostile second ClientHello (§4.1.2, §4.2.2) ---------------------
 
+// RFC8446 4.1.2-2
 TEST_CASE("ch10 server answers a ClientHello2 with another random or cipher suite list with illegal_parameter") {
     auto changed_random = answer_to_second_hello(prefers_p256, [](tls::ClientHello& h) { h.random[0] ^= 1; });
     CHECK(changed_random.hrr.is_hello_retry_request());
@@ -156,6 +159,7 @@ TEST_CASE("ch10 server answers a ClientHello2 with another random or cipher suit
     CHECK(changed_suites.alert == "illegal_parameter(47)");
 }
 
+// RFC8446 4.1.2-2
 TEST_CASE("ch10 server answers a ClientHello2 with an extension changed, added or removed with illegal_parameter") {
     auto renamed = answer_to_second_hello(prefers_p256, [](tls::ClientHello& h) {
         for (auto& e : h.extensions)
@@ -225,6 +229,7 @@ TEST_CASE("ch10 server answers a ClientHello2 that still has no share it can use
 
 // ---- The client against a hostile HelloRetryRequest (§4.1.4, §4.2.8) ----------------------
 
+// RFC8446 4.2.8-5, 4.2.8-6
 TEST_CASE("ch10 client answers a HelloRetryRequest for a group it sent a share for with illegal_parameter") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -237,6 +242,7 @@ TEST_CASE("ch10 client answers a HelloRetryRequest for a group it sent a share f
     CHECK_CONTAINS(out, alert_line("illegal_parameter(47): HelloRetryRequest for x25519, but we sent a share for it"));
 }
 
+// RFC8446 4.2.8-5, 4.2.8-6
 TEST_CASE("ch10 client answers a HelloRetryRequest for a group it did not offer with illegal_parameter") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -249,6 +255,7 @@ TEST_CASE("ch10 client answers a HelloRetryRequest for a group it did not offer 
     CHECK_CONTAINS(out, "a group we did not offer");
 }
 
+// RFC8446 4.1.4-5
 TEST_CASE("ch10 client answers a HelloRetryRequest that changes nothing with illegal_parameter") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -259,6 +266,7 @@ TEST_CASE("ch10 client answers a HelloRetryRequest that changes nothing with ill
     CHECK_CONTAINS(out, "a HelloRetryRequest that changes nothing");
 }
 
+// RFC8446 4.2-2
 TEST_CASE("ch10 client answers a HelloRetryRequest with an extension it did not offer with unsupported_extension") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -271,6 +279,7 @@ TEST_CASE("ch10 client answers a HelloRetryRequest with an extension it did not 
     CHECK_CONTAINS(out, alert_line("unsupported_extension(110): unexpected extension in a HelloRetryRequest"));
 }
 
+// RFC8446 4.2-3
 TEST_CASE("ch10 client answers a HelloRetryRequest with an extension not allowed in it with illegal_parameter (§4.2)") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -283,6 +292,7 @@ TEST_CASE("ch10 client answers a HelloRetryRequest with an extension not allowed
     CHECK_CONTAINS(out, alert_line("illegal_parameter(47): extension early_data is not allowed in this message (§4.2)"));
 }
 
+// RFC8446 4.1.4-6
 TEST_CASE("ch10 client sends a correct ClientHello2, then answers a second HelloRetryRequest with unexpected_message") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -312,6 +322,7 @@ TEST_CASE("ch10 client sends a correct ClientHello2, then answers a second Hello
     CHECK_CONTAINS(out, alert_line("unexpected_message(10): a second HelloRetryRequest"));
 }
 
+// RFC8446 4.1.4-10
 TEST_CASE("ch10 client answers a ServerHello whose cipher suite differs from the HelloRetryRequest's with illegal_parameter") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -332,6 +343,7 @@ TEST_CASE("ch10 client answers a ServerHello whose cipher suite differs from the
     CHECK_CONTAINS(out, "ServerHello changes the HelloRetryRequest's cipher suite");
 }
 
+// RFC8446 4.2.8-10, 4.2.8-11
 TEST_CASE("ch10 client answers a ServerHello for another group than the HelloRetryRequest's with illegal_parameter") {
     auto out = client_against(
         [](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -351,6 +363,7 @@ TEST_CASE("ch10 client answers a ServerHello for another group than the HelloRet
     CHECK_CONTAINS(out, "key_share for a group we sent no share for: x25519");
 }
 
+// RFC8446 4.1.2-3
 TEST_CASE("ch10 server answers a third ClientHello, after its ServerHello, with unexpected_message") {
     auto server = start_server("ch10-server", prefers_p256);
     std::string alert;

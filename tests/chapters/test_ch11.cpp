@@ -32,6 +32,7 @@ std::string server_answer(const std::function<asio::awaitable<void>(tls::Connect
 
 // ---- End to end ----------------------------------------------------------------------------
 
+// RFC8446 4.6.3-2, 4.6.3-6, 4.6.3-3
 TEST_CASE("ch11 client and server: KeyUpdates both ways every two records, and the echo goes on") {
     auto server = start_server("ch11-server", {"--key-update-every", "2"});
     Process client({bin("ch11-client"), "--port", std::to_string(server.port), "--message", "hello", "--repeat", "5",
@@ -76,6 +77,8 @@ TEST_CASE("ch11 client in stdin mode sends a KeyUpdate for the line /keyupdate a
     CHECK(server.process.wait_for("connection closed cleanly after echoing 13 bytes", 5s));
 }
 
+// RFC8446 5.3-2
+// RFC8446 5.5-1
 TEST_CASE("the §5.5 limits: AES-GCM updates before 2^24.5 records, ChaCha20-Poly1305 before the sequence number wraps") {
     // N records, then the KeyUpdate as record N + 1 under the same keys.
     CHECK(tls::records_before_key_update(tls::AeadAlg::aes_128_gcm) + 1 == 23'726'566);
@@ -89,6 +92,7 @@ TEST_CASE("the §5.5 limits: AES-GCM updates before 2^24.5 records, ChaCha20-Pol
 
 // ---- The server against a hostile client -------------------------------------------------
 
+// RFC8446 4.6.3-3, 4.6.3-5
 TEST_CASE("ch11 server answers 32 KeyUpdates in a row, with and without a request, and echoes under generation 32") {
     auto server = start_server("ch11-server");
     std::string echoed;
@@ -127,6 +131,7 @@ TEST_CASE("ch11 server answers 32 KeyUpdates in a row, with and without a reques
     CHECK_CONTAINS(server.process.all(), "from now on we read records protected with the client keys of generation 32");
 }
 
+// RFC8446 4.6.3-1
 TEST_CASE("ch11 server answers a KeyUpdate before the client's Finished with unexpected_message") {
     auto server = start_server("ch11-server");
     std::string alert;
@@ -140,6 +145,7 @@ TEST_CASE("ch11 server answers a KeyUpdate before the client's Finished with une
     CHECK(server.process.wait_for("expected Finished, got KeyUpdate", 5s));
 }
 
+// RFC8446 4.6.3-4
 TEST_CASE("ch11 server answers a KeyUpdate with request_update 2 with illegal_parameter") {
     {
         auto script = [](tls::Connection& conn) -> asio::awaitable<void> {
@@ -166,6 +172,7 @@ TEST_CASE("ch11 server answers a KeyUpdate of the wrong length with decode_error
     }
 }
 
+// RFC8446 5.1-5
 TEST_CASE("ch11 server answers a KeyUpdate that does not end its record with unexpected_message (§5.1)") {
     // Two KeyUpdates in one record: the key change falls inside the record.
     auto two = key_update_message(0);
@@ -202,6 +209,7 @@ TEST_CASE("ch11 server answers a record under the old keys after a KeyUpdate wit
 
 // ---- The client against a hostile server ---------------------------------------------------
 
+// RFC8446 4.6.3-4
 TEST_CASE("ch11 client answers a KeyUpdate with request_update 2 with illegal_parameter") {
     ScriptedServer server([](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
         co_await server_handshake(conn);
@@ -214,6 +222,7 @@ TEST_CASE("ch11 client answers a KeyUpdate with request_update 2 with illegal_pa
     CHECK_CONTAINS(client.err(), "-> Alert illegal_parameter(47)");
 }
 
+// RFC8446 4.6.3-5
 TEST_CASE("ch11 client answers a server's update_requested with its own KeyUpdate before its next data") {
     std::vector<std::string> seen;
     ScriptedServer server([&](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {

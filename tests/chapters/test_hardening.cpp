@@ -163,6 +163,7 @@ TEST_CASE("ch09 client in stdin mode answers a forged plaintext close_notify wit
     CHECK(client.err().find("connection closed") == std::string::npos);
 }
 
+// RFC8446 5-1
 TEST_CASE("ch09 server drops every change_cipher_spec 01 during the handshake (§5, Appendix D.4)") {
     auto server = start_server("ch09-server");
     std::string echoed;
@@ -180,6 +181,7 @@ TEST_CASE("ch09 server drops every change_cipher_spec 01 during the handshake (�
     CHECK(count_of(server.process.all(), "change_cipher_spec dropped") == 3);
 }
 
+// RFC8446 5-3
 TEST_CASE("ch09 server answers a change_cipher_spec after the handshake with unexpected_message") {
     auto server = start_server("ch09-server");
     auto outcome = run_client_script(server.port, [&](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
@@ -194,6 +196,7 @@ TEST_CASE("ch09 server answers a change_cipher_spec after the handshake with une
 
 // ---- Defect 2: legacy_version 0x0300 or lower (Appendix D.5) -------------------------------
 
+// RFC8446 D.5-10
 TEST_CASE("ch03-ch11 servers answer a ClientHello with legacy_version 0x0300 with protocol_version") {
     for (std::uint16_t version : {0x0300, 0x0200}) {
         INFO("legacy_version " << version);
@@ -205,6 +208,7 @@ TEST_CASE("ch03-ch11 servers answer a ClientHello with legacy_version 0x0300 wit
     }
 }
 
+// RFC8446 D.5-10
 TEST_CASE("ch09 client answers a ServerHello with legacy_version 0x0300 with protocol_version") {
     ScriptedServer server([](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
         co_await server_handshake(conn, {.edit_server_hello = [](tls::ServerHello& hello) { hello.legacy_version = 0x0300; }});
@@ -217,18 +221,22 @@ TEST_CASE("ch09 client answers a ServerHello with legacy_version 0x0300 with pro
 
 // ---- Defect 3: supported_groups and key_share come together (§9.2) ----------------------
 
+// RFC8446 9.2-11, 9.2-12
 TEST_CASE("ch04-ch11 servers answer supported_groups without key_share with missing_extension") {
     auto hello = plain_client_hello();
     std::erase_if(hello.extensions, [](auto& e) { return e.extension_type == tls::ExtensionType::key_share; });
     check_plaintext_answer(servers_04_on, as_records(hello), "1503030002026d");
 }
 
+// RFC8446 9.2-11, 9.2-12
 TEST_CASE("ch09 server answers key_share without supported_groups with missing_extension") {
     auto hello = plain_client_hello();
     std::erase_if(hello.extensions, [](auto& e) { return e.extension_type == tls::ExtensionType::supported_groups; });
     check_plaintext_answer({"ch09-server"}, as_records(hello), "1503030002026d");
 }
 
+// RFC8446 9.2-10, 9.2-12, 4.2.3-3
+// RFC8446 9.2-9
 TEST_CASE("ch09 server answers a ClientHello without signature_algorithms or a PSK with missing_extension") {
     auto hello = plain_client_hello();
     std::erase_if(hello.extensions, [](auto& e) { return e.extension_type == tls::ExtensionType::signature_algorithms; });
@@ -237,6 +245,7 @@ TEST_CASE("ch09 server answers a ClientHello without signature_algorithms or a P
 
 // ---- Defect 4: zero-length Alert and Handshake fragments (§5.1) --------------------------
 
+// RFC8446 5.4-2
 TEST_CASE("ch09 server answers a zero-length plaintext alert or handshake record with unexpected_message") {
     check_plaintext_answer({"ch09-server"}, tls::from_hex("1503030000"), "1503030002020a");
     check_plaintext_answer({"ch09-server"}, tls::from_hex("1603030000"), "1503030002020a");
@@ -258,6 +267,7 @@ TEST_CASE("ch09 server answers a protected zero-length alert under handshake key
     }
 }
 
+// RFC8446 5.4-2
 TEST_CASE("ch09 server answers a protected zero-length alert or handshake under application keys with unexpected_message") {
     for (auto type : {tls::ContentType::alert, tls::ContentType::handshake}) {
         INFO(tls::name(type));

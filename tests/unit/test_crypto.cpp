@@ -207,6 +207,7 @@ TEST_CASE("x25519 key pairs agree on a shared secret") {
     CHECK(hex(x25519_keypair_from_private(a.private_key).public_key) == hex(a.public_key));
 }
 
+// RFC8446 7.4.2-3
 TEST_CASE("x25519 rejects a low-order peer key that gives an all-zero secret with illegal_parameter") {
     const KeyPair mine = x25519_keypair();
     CHECK(alert_from([&] { x25519(mine.private_key, Bytes(32, 0)); }) == "illegal_parameter");
@@ -232,6 +233,7 @@ TEST_CASE("p256 ECDH gives both sides the same X coordinate") {
     CHECK(hex(ab) == hex(p256_ecdh(b.private_key, a.public_key)));
 }
 
+// RFC8446 4.2.8.2-1
 TEST_CASE("p256 ECDH rejects a point that is not on the curve with illegal_parameter") {
     const KeyPair mine = p256_keypair();
     Bytes off_curve = p256_keypair().public_key;

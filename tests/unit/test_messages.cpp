@@ -578,6 +578,7 @@ TEST_CASE("ClientHello decoder rejects an odd-length cipher_suites and a session
     CHECK(alert_of([&] { ClientHello::decode(ch.encode()); }) == AlertDescription::decode_error);
 }
 
+// RFC8446 4.2-5
 TEST_CASE("ClientHello decoder rejects a duplicated extension with illegal_parameter") {
     auto ch = built_client_hello();
     ch.extensions.push_back(make_supported_groups({NamedGroup::x448}));
@@ -588,12 +589,14 @@ TEST_CASE("ClientHello decoder rejects a duplicated extension with illegal_param
     CHECK(alert_of([&] { ClientHello::decode(ch2.encode()); }) == AlertDescription::illegal_parameter);
 }
 
+// RFC8446 4.2-5
 TEST_CASE("EncryptedExtensions decoder rejects a duplicated extension with illegal_parameter") {
     EncryptedExtensions ee;
     ee.extensions = {make_alpn({"h2"}), make_alpn({"h2"})};
     CHECK(alert_of([&] { EncryptedExtensions::decode(ee.encode()); }) == AlertDescription::illegal_parameter);
 }
 
+// RFC8446 4.2-3
 TEST_CASE("decoders reject an extension the RFC does not allow in that message with illegal_parameter") {
     EncryptedExtensions ee;
     ee.extensions = {make_key_share_server({NamedGroup::x25519, Bytes(32, 1)})};
@@ -603,12 +606,14 @@ TEST_CASE("decoders reject an extension the RFC does not allow in that message w
     CHECK(alert_of([&] { ServerHello::decode(sh.encode()); }) == AlertDescription::illegal_parameter);
 }
 
+// RFC8446 4.2-4, 4.2.11-15, 4.2.11-16
 TEST_CASE("ClientHello decoder rejects a pre_shared_key that is not last with illegal_parameter") {
     auto ch = ClientHello::decode(body_of(s4::client_hello, HandshakeType::client_hello));
     std::swap(ch.extensions[ch.extensions.size() - 1], ch.extensions[ch.extensions.size() - 2]);
     CHECK(alert_of([&] { ClientHello::decode(ch.encode()); }) == AlertDescription::illegal_parameter);
 }
 
+// RFC8446 4.2.8-3
 TEST_CASE("ClientHello decoder rejects two key shares for one group with illegal_parameter") {
     auto ch = built_client_hello();
     ch.extensions[4] = make_key_share_client({{NamedGroup::x25519, Bytes(32, 1)}, {NamedGroup::x25519, Bytes(32, 2)}});
@@ -641,6 +646,7 @@ TEST_CASE("ClientHello decoder rejects malformed known extension bodies with dec
     CHECK(alert_with({T::pre_shared_key, from_hex("0000")}) == decode_error);
 }
 
+// RFC8446 4.6.3-4
 TEST_CASE("KeyUpdate decoder rejects a request_update other than 0 or 1 with illegal_parameter") {
     CHECK(alert_of([] { KeyUpdate::decode(from_hex("02")); }) == AlertDescription::illegal_parameter);
     CHECK(alert_of([] { KeyUpdate::decode(from_hex("ff")); }) == AlertDescription::illegal_parameter);
@@ -652,6 +658,7 @@ TEST_CASE("Finished decoder rejects verify_data of the wrong length with decode_
     CHECK(alert_of([] { Finished::decode(Bytes(32, 0), 48); }) == AlertDescription::decode_error);
 }
 
+// RFC8446 4.3.2-5
 TEST_CASE("CertificateRequest decoder rejects a request without signature_algorithms with missing_extension") {
     CertificateRequest cr;
     cr.extensions = {Extension{ExtensionType::signature_algorithms_cert, from_hex("00020807")}};
@@ -664,6 +671,7 @@ TEST_CASE("Certificate and NewSessionTicket decoders reject empty cert_data and 
     CHECK(alert_of([&] { NewSessionTicket::decode(t.encode()); }) == AlertDescription::decode_error);
 }
 
+// RFC8446 4.2.8-1, 4.2.8-4
 TEST_CASE("check_key_shares_match_supported_groups rejects a share out of order or not offered") {
     auto ch = built_client_hello();  // supported_groups: x25519 secp256r1
     ch.extensions[4] = make_key_share_client({{NamedGroup::secp256r1, Bytes(65, 4)}, {NamedGroup::x25519, Bytes(32, 1)}});
@@ -755,6 +763,7 @@ TEST_CASE("HandshakeReader reads a message with an empty body") {
     CHECK(reader.empty());
 }
 
+// RFC8446 6-6
 TEST_CASE("HandshakeReader rejects an oversize length with decode_error as soon as the header arrives") {
     HandshakeReader reader;  // Certificate: 128 KiB at most
     CHECK(alert_of([&] { reader.feed(from_hex("0b020001")); }) == AlertDescription::decode_error);

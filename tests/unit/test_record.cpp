@@ -106,6 +106,7 @@ TEST_CASE("a record is type then legacy_record_version then length then fragment
     CHECK(to_hex(r) == "17030300026869");
 }
 
+// RFC8446 5.1-12
 TEST_CASE("data longer than 2^14 is split across records") {
     Bytes data(40000, 0x61);
     auto records = encode_records(ContentType::application_data, data);
@@ -151,6 +152,7 @@ TEST_CASE("several records in one read come out one at a time") {
     CHECK(reader.buffered() == 1);
 }
 
+// RFC8446 5.1-13
 TEST_CASE("a record longer than 2^14 is a record_overflow judged from the header alone") {
     RecordReader reader;
     reader.feed(from_hex("1703034001"));  // length 16385, no fragment sent yet
@@ -172,6 +174,7 @@ TEST_CASE("protected records may be 2^14 + 256 bytes once the limit is raised") 
     CHECK(alert_of([&] { reader.next(); }) == AlertDescription::record_overflow);
 }
 
+// RFC8446 5-5
 TEST_CASE("an unknown content type is an unexpected_message") {
     RecordReader reader;
     reader.feed(from_hex("9903030001ff"));

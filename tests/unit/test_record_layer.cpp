@@ -105,6 +105,7 @@ TEST_CASE("record layer: a plaintext close_notify before any keys ends the strea
     CHECK(read_all(from_hex("15030300020100"), [](RecordLayer&) {}).end == "close_notify");
 }
 
+// RFC8446 5.4-2
 TEST_CASE("record layer: zero-length alert and handshake fragments are unexpected_message, plaintext or protected") {
     for (auto type : {ContentType::alert, ContentType::handshake}) {
         INFO(name(type));
@@ -121,6 +122,7 @@ TEST_CASE("record layer: zero-length application data is delivered") {
     CHECK(r.records == std::vector<std::string>{"application_data:", "application_data:x"});
 }
 
+// RFC8446 5-1, 5-2, 5-3
 TEST_CASE("record layer: every change_cipher_spec 01 is dropped during the handshake; others are unexpected_message") {
     auto ccs = from_hex("140303000101");
     auto allow = [](RecordLayer& r) { r.allow_compatibility_ccs(true); };
@@ -153,6 +155,7 @@ TEST_CASE("record layer: a server skipping early data drops records that do not 
     CHECK(read_all(garbage, with_read_keys).end == "AlertError bad_record_mac");
 }
 
+// RFC8446 4.2.2-3
 TEST_CASE("record layer: after a HelloRetryRequest, application_data records are skipped until the next ClientHello") {
     auto early = encode_record(ContentType::application_data, Bytes(100, 0x5a));
     auto hello = encode_record(ContentType::handshake, from_hex("01000000"));

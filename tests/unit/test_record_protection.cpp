@@ -242,6 +242,7 @@ TEST_CASE("record protection round trips with all three AEADs") {
     }
 }
 
+// RFC8446 5.2-3
 TEST_CASE("record protection rejects a flipped bit with bad_record_mac") {
     const TrafficKeys keys = random_keys(AeadAlg::aes_128_gcm);
     RecordProtection writer(AeadAlg::aes_128_gcm, keys);
@@ -267,12 +268,14 @@ TEST_CASE("record protection rejects a record shorter than a tag with bad_record
     CHECK(alert_from([&] { reader.open(header, Bytes{}); }) == "bad_record_mac");
 }
 
+// RFC8446 5.2-2, 5.2-5
 TEST_CASE("record protection rejects a record longer than 2^14 + 256 with record_overflow") {
     RecordProtection reader(AeadAlg::aes_128_gcm, random_keys(AeadAlg::aes_128_gcm));
     const Bytes too_long(max_ciphertext_length + 1, 0);
     CHECK(alert_from([&] { reader.open(from_hex("17 03 03 41 01"), too_long); }) == "record_overflow");
 }
 
+// RFC8446 5.4-5
 TEST_CASE("record protection rejects a decrypted plaintext longer than 2^14 + 1 with record_overflow") {
     // It fits the 2^14 + 256 on the wire and authenticates, but holds 2^14 + 2 bytes.
     const TrafficKeys keys = random_keys(AeadAlg::aes_128_gcm);
@@ -284,6 +287,7 @@ TEST_CASE("record protection rejects a decrypted plaintext longer than 2^14 + 1 
     CHECK(alert_from([&] { reader.open(r.first(5), r.subspan(5)); }) == "record_overflow");
 }
 
+// RFC8446 5.4-4
 TEST_CASE("record protection rejects an all-zero inner plaintext with unexpected_message") {
     const TrafficKeys keys = random_keys(AeadAlg::aes_128_gcm);
     const Bytes record = hand_made_record(keys, 0, Bytes(10, 0));
@@ -373,6 +377,7 @@ TEST_CASE("per_record_nonce XORs the sequence number into the end of the IV") {
     CHECK(hex(per_record_nonce(iv, 0x0102030405060708)) == "00010203050705030d0f0d03");
 }
 
+// RFC8446 5.4-1
 TEST_CASE("inner plaintext puts the type after the content and zeros after the type") {
     CHECK(hex(encode_inner_plaintext(ContentType::handshake, from_hex("01 02"))) == "010216");
     CHECK(hex(encode_inner_plaintext(ContentType::alert, from_hex("01 00"), 3)) == "010015000000");
@@ -387,6 +392,7 @@ TEST_CASE("decode_inner_plaintext finds the type behind the padding") {
     CHECK(b.content.empty());
 }
 
+// RFC8446 5.4-4
 TEST_CASE("decode_inner_plaintext of all zeros or nothing is unexpected_message") {
     CHECK(alert_from([] { decode_inner_plaintext(from_hex("00 00 00")); }) == "unexpected_message");
     CHECK(alert_from([] { decode_inner_plaintext(Bytes{}); }) == "unexpected_message");
