@@ -245,9 +245,10 @@ KeyPair x25519_keypair_from_private(BytesView private_key) {
 
 // RFC8446 7.4.2-3
 // RFC8446 7.4.2-2
-// RFC 8446 §7.4.2: "For X25519 and X448, implementations MUST use the approach specified
-// in [RFC7748] to calculate the Diffie-Hellman shared secret. Implementations MUST check
-// whether the computed Diffie-Hellman shared secret is the all-zero value and abort if so."
+// RFC 8446 §7.4.2, for X25519 and X448: "For these curves, implementations SHOULD use the
+// approach specified in [RFC7748] to calculate the Diffie-Hellman shared secret.
+// Implementations MUST check whether the computed Diffie-Hellman shared secret is the all-zero
+// value and abort if so".
 Secret x25519(BytesView private_key, BytesView peer_public) {
     if (private_key.size() != 32) throw std::invalid_argument("x25519 private key must be 32 bytes");
     if (peer_public.size() != 32)
@@ -279,8 +280,8 @@ KeyPair p256_keypair_from_private(BytesView private_key) {
 }
 
 // RFC8446 4.2.8.2-1
-// RFC 8446 §4.2.8.2: "peers MUST validate each other's public key Y by ensuring that the
-// point is a valid point on the elliptic curve." §7.4.2: "the shared secret is the
+// RFC 8446 §4.2.8.2: "For the curves secp256r1, secp384r1, and secp521r1, peers MUST validate
+// each other's public value Q by ensuring that the point is a valid point on the elliptic curve." §7.4.2: "the shared secret is the
 // x-coordinate of the ECDH shared secret elliptic curve point".
 Secret p256_ecdh(BytesView private_key, BytesView peer_public) {
     if (private_key.size() != 32) throw std::invalid_argument("P-256 private key must be 32 bytes");

@@ -311,42 +311,31 @@ void RecordLayer::install_read(const SuiteInfo& suite, BytesView secret, std::st
 // RFC8446 4.6.3-2, 4.6.3-6
 // RFC8446 5.1-4, 5.1-6
 // ANCHOR: key_update
-// §7.2: the next generation of one direction's traffic secret, and its keys (§7.3).
-namespace {
-Secret next_generation(Trace& trace, const SuiteInfo& suite, Secret& secret, unsigned& generation,
-                       std::string_view sender) {
-    secret = next_traffic_secret(suite.hash, secret);
-    ++generation;
-    trace.value(fmt::format("{}_application_traffic_secret_{}", sender, generation), secret);
-    return secret;
+// §7.2: the next generation of one direction's traffic secret, then its keys and IV (§7.3),
+// traced; sequence numbers start again from 0 (§5.3) in the RecordProtection this returns.
+RecordProtection RecordLayer::next_generation(DirectionSecret& k, std::string_view direction) {
+    k.secret = next_traffic_secret(k.suite.hash, k.secret);
+    ++k.generation;
+    trace_.value(fmt::format("{}_application_traffic_secret_{}", k.sender, k.generation), k.secret);
+    auto keys = traffic_keys(k.suite, k.secret);
+    trace_.value(fmt::format("{}_write_key", k.sender), keys.key);
+    trace_.value(fmt::format("{}_write_iv", k.sender), keys.iv);
+    trace_.step(fmt::format("from now on we {} records protected with the {} keys of generation {}", direction,
+                            k.sender, k.generation));
+    return RecordProtection(k.suite.aead, std::move(keys));
 }
-}  // namespace
 
 asio::awaitable<void> RecordLayer::write_key_update(BytesView key_update) {
     if (!write_keys_) throw std::logic_error("write_key_update: no write keys installed");
     queue_coalesced();
     queue_records(ContentType::handshake, key_update);  // sealed now, under the old keys
-    auto& k = *write_keys_;
-    auto secret = next_generation(trace_, k.suite, k.secret, k.generation, k.sender);
-    auto keys = traffic_keys(k.suite, secret);
-    trace_.value(fmt::format("{}_write_key", k.sender), keys.key);
-    trace_.value(fmt::format("{}_write_iv", k.sender), keys.iv);
-    trace_.step(fmt::format("from now on we write records protected with the {} keys of generation {}", k.sender,
-                            k.generation));
-    write_protection_.emplace(k.suite.aead, std::move(keys));  // sequence number 0 (§5.3)
+    write_protection_.emplace(next_generation(*write_keys_, "write"));  // before anything else is queued
     if (!holding_) co_await drain();
 }
 
 void RecordLayer::update_read_keys() {
     if (!read_keys_) throw std::logic_error("update_read_keys: no read keys installed");
-    auto& k = *read_keys_;
-    auto secret = next_generation(trace_, k.suite, k.secret, k.generation, k.sender);
-    auto keys = traffic_keys(k.suite, secret);
-    trace_.value(fmt::format("{}_write_key", k.sender), keys.key);
-    trace_.value(fmt::format("{}_write_iv", k.sender), keys.iv);
-    trace_.step(fmt::format("from now on we read records protected with the {} keys of generation {}", k.sender,
-                            k.generation));
-    read_protection_.emplace(k.suite.aead, std::move(keys));
+    read_protection_.emplace(next_generation(*read_keys_, "read"));
 }
 // ANCHOR_END: key_update
 

@@ -160,6 +160,8 @@ public:
 private:
     void install_read(const SuiteInfo& suite, BytesView secret, std::string_view sender);
     void install_write(const SuiteInfo& suite, BytesView secret, std::string_view sender);
+    struct DirectionSecret;
+    RecordProtection next_generation(DirectionSecret& k, std::string_view direction);
     void check_change_cipher_spec(const TLSPlaintext& record) const;
     std::optional<InnerPlaintext> unprotect(TLSPlaintext& record);
     void check_plaintext_alert(const TLSPlaintext& record);

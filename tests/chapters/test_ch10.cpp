@@ -364,6 +364,34 @@ TEST_CASE("ch10 client answers a ServerHello for another group than the HelloRet
 }
 
 // RFC8446 4.1.2-3
+TEST_CASE("ch10 server skips the early data a client sent before its HelloRetryRequest and goes on (§4.2.10)") {
+    for (auto& args : {prefers_p256, prefers_p256_stateless}) {
+        auto server = start_server("ch10-server", args);
+        bool got_server_hello = false;
+        auto outcome = run_client_script(server.port, [&](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
+            auto first = first_client_hello();
+            first.extensions.push_back(tls::Extension{tls::ExtensionType::early_data, {}});
+            co_await conn.write(first);
+            // Two 0-RTT records, as a client sends them before it sees the HelloRetryRequest.
+            auto early = tls::from_hex("1703030020" + std::string(64, 'a'));
+            co_await conn.records().write_raw(early);
+            co_await conn.records().write_raw(early);
+            conn.records().allow_compatibility_ccs(true);
+            auto [hrr, hrr_raw] = co_await conn.read<tls::ServerHello>();
+            CHECK(hrr.is_hello_retry_request());
+            auto second = second_client_hello(first, hrr.cookie());
+            std::erase_if(second.extensions, [](auto& e) { return e.extension_type == tls::ExtensionType::early_data; });
+            co_await conn.write(second);
+            auto [hello, hello_raw] = co_await conn.read<tls::ServerHello>();
+            got_server_hello = !hello.is_hello_retry_request();
+        });
+        CHECK(outcome == "");
+        CHECK(got_server_hello);
+        REQUIRE(server.process.wait_for("-> ServerHello", 5s));  // printed after the records it skipped
+        CHECK(count_of(server.process.all(), "early data skipped: 32 bytes sent before our HelloRetryRequest") == 2);
+    }
+}
+
 TEST_CASE("ch10 server answers a third ClientHello, after its ServerHello, with unexpected_message") {
     auto server = start_server("ch10-server", prefers_p256);
     std::string alert;

@@ -146,6 +146,17 @@ TEST_CASE("ch11 server answers a KeyUpdate before the client's Finished with une
 }
 
 // RFC8446 4.6.3-4
+TEST_CASE("ch11 server answers a plaintext KeyUpdate after the handshake with unexpected_message") {
+    {
+        auto script = [](tls::Connection& conn) -> asio::awaitable<void> {
+            // An on-path attacker's KeyUpdate, unprotected: it would desynchronise the keys.
+            const tls::Bytes plaintext = {0x16, 0x03, 0x03, 0x00, 0x05, 0x18, 0x00, 0x00, 0x01, 0x00};
+            co_await conn.records().write_raw(plaintext);
+        };
+        CHECK(server_answer(script) == "unexpected_message(10)");
+    }
+}
+
 TEST_CASE("ch11 server answers a KeyUpdate with request_update 2 with illegal_parameter") {
     {
         auto script = [](tls::Connection& conn) -> asio::awaitable<void> {

@@ -5,10 +5,7 @@
 
 #include <doctest/doctest.h>
 
-#include <signal.h>
-
 #include <algorithm>
-#include <sstream>
 
 using namespace tlstest;
 
@@ -134,40 +131,17 @@ TEST_CASE("tshark decrypts a captured ch10 session with a HelloRetryRequest, usi
     auto capture = temp.file("ch10.pcapng");
     auto keylog = temp.file("client.keys");
     auto server = start_server("ch10-server", {"--quiet", "--groups", "secp256r1,x25519"});
-    Process tshark({"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(server.port), "-w", capture, "-P", "-l"});
-    REQUIRE_MESSAGE(tshark.wait_for("Capturing on", 15s), "tshark cannot capture on lo:\n" << tshark.all());
-    // As in the chapter 09 test: a probe connection seen by tshark proves it is capturing, and
-    // one after the session proves the whole session is in the file.
-    auto wait_until_captured = [&](std::chrono::milliseconds timeout) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            RawClient probe(server.port);
-            auto syn = std::to_string(probe.local_port()) + " → " + std::to_string(server.port) + " [SYN]";
-            if (tshark.wait_for(syn, 500ms)) return true;
-        }
-        return false;
-    };
-    REQUIRE_MESSAGE(wait_until_captured(15s), "tshark shows no packets on lo:\n" << tshark.all());
+    TsharkCapture tshark(server.port, capture);
     const std::string message = "decrypted after a retry";
     Process client({bin("ch10-client"), "--port", std::to_string(server.port), "--message", message, "--keylog", keylog});
     CHECK(client.wait() == 0);
     CHECK_CONTAINS(client.out(), "<- HelloRetryRequest");
     REQUIRE(server.process.wait_for("connection closed cleanly", 5s));
-    REQUIRE_MESSAGE(wait_until_captured(10s), "tshark stopped showing packets:\n" << tshark.all());
-    ::kill(tshark.pid(), SIGINT);
-    REQUIRE_MESSAGE(tshark.wait(10s) == 0, "tshark failed:\n" << tshark.all());
+    tshark.stop();
 
-    auto decrypted = run_command("tshark -r " + capture + " -o tls.keylog_file:" + keylog +
-                                     " -Y tls -T fields -e tls.handshake.type -e data.text -o data.show_as_text:TRUE",
-                                 30s);
-    REQUIRE_MESSAGE(decrypted.code == 0, decrypted.output);
+    auto decrypted = tshark_read(capture, keylog);
     INFO("tshark with the key log:\n" << decrypted.output);
-    std::vector<std::string> types;
-    for (auto& line : lines_of(decrypted.output)) {
-        std::istringstream cells(line.substr(0, line.find('\t')));
-        for (std::string t; std::getline(cells, t, ',');)
-            if (!t.empty()) types.push_back(t);
-    }
+    auto types = handshake_types(decrypted.output);
     // Two ClientHellos (1), the HelloRetryRequest and the ServerHello (both type 2), then the
     // encrypted flight and both Finished (20): the key log holds after a retry.
     CHECK(std::count(types.begin(), types.end(), "1") == 2);

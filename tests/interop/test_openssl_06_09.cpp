@@ -5,11 +5,9 @@
 
 #include <doctest/doctest.h>
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <sstream>
 
 using namespace tlstest;
 
@@ -254,50 +252,15 @@ TEST_CASE("tshark decrypts a captured ch09 session with the client's key log") {
     auto capture = dir + "/ch09.pcapng";
     auto keylog = dir + "/client.keys";
     auto server = start_server("ch09-server", {"--quiet"});
-    // -P -l: a summary line for every packet captured, at once, while it writes the file.
-    Process tshark({"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(server.port), "-w", capture, "-P", "-l"});
-    REQUIRE_MESSAGE(tshark.wait_for("Capturing on", 15s), "tshark cannot capture on lo:\n" << tshark.all());
-    // "Capturing on" is printed a little before packets are really captured. A connection
-    // opened for the purpose, once tshark shows its SYN, proves that it is; and since packets
-    // on lo are captured in the order they are sent, one opened after the session proves that
-    // every record of the session is captured. (The server takes these empty connections for
-    // clients that left before their ClientHello.)
-    auto wait_until_captured = [&](std::chrono::milliseconds timeout) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            RawClient probe(server.port);
-            auto syn = std::to_string(probe.local_port()) + " → " + std::to_string(server.port) + " [SYN]";
-            if (tshark.wait_for(syn, 500ms)) return true;
-        }
-        return false;
-    };
-    REQUIRE_MESSAGE(wait_until_captured(15s), "tshark shows no packets on lo:\n" << tshark.all());
+    TsharkCapture tshark(server.port, capture);
     const std::string message = "plaintext only with the key log";
     Process client({bin("ch09-client"), "--port", std::to_string(server.port), "--message", message, "--keylog", keylog});
     CHECK(client.wait() == 0);
     REQUIRE(server.process.wait_for("connection closed cleanly", 5s));
-    REQUIRE_MESSAGE(wait_until_captured(10s), "tshark stopped showing packets:\n" << tshark.all());
-    ::kill(tshark.pid(), SIGINT);  // tshark finishes the file on SIGINT
-    auto code = tshark.wait(10s);
-    REQUIRE_MESSAGE(code == 0, "tshark failed:\n" << tshark.all());
+    tshark.stop();
 
-    const std::string fields = " -Y tls -T fields -e tls.handshake.type -e data.text -o data.show_as_text:TRUE";
-    auto decrypted = run_command("tshark -r " + capture + " -o tls.keylog_file:" + keylog + fields, 30s);
-    REQUIRE_MESSAGE(decrypted.code == 0, decrypted.output);
-    auto without_keys = run_command("tshark -r " + capture + fields, 30s);
-    REQUIRE_MESSAGE(without_keys.code == 0, without_keys.output);
-
-    // One line per TLS packet: "<handshake types, comma-separated>\t<data text>".
-    auto handshake_types = [](const std::string& output) {
-        std::vector<std::string> types;
-        std::istringstream lines(output);
-        for (std::string line; std::getline(lines, line);) {
-            std::istringstream cells(line.substr(0, line.find('\t')));
-            for (std::string t; std::getline(cells, t, ',');)
-                if (!t.empty()) types.push_back(t);
-        }
-        return types;
-    };
+    auto decrypted = tshark_read(capture, keylog);
+    auto without_keys = tshark_read(capture, "");
     auto has = [](const std::vector<std::string>& v, const std::string& x) {
         return std::find(v.begin(), v.end(), x) != v.end();
     };

@@ -1,5 +1,6 @@
 #include "testing.hpp"
 
+#include <signal.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -97,6 +98,51 @@ std::map<std::string, std::string> keylog_lines(const std::string& path) {
     for (auto& [random, secrets] : parse_keylog(read_file(path)))
         for (auto& [label, secret] : secrets) lines[label] = random + " " + secret;
     return lines;
+}
+
+// ---- tshark -----------------------------------------------------------------------------
+
+TsharkCapture::TsharkCapture(unsigned short port, std::string file)
+    : port_(port),
+      file_(std::move(file)),
+      tshark_({"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(port), "-w", file_, "-P", "-l"}) {
+    REQUIRE_MESSAGE(tshark_.wait_for("Capturing on", 15s), "tshark cannot capture on lo:\n" << tshark_.all());
+    REQUIRE_MESSAGE(probe_seen(15s), "tshark shows no packets on lo:\n" << tshark_.all());
+}
+
+bool TsharkCapture::probe_seen(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        RawClient probe(port_);
+        auto syn = std::to_string(probe.local_port()) + " → " + std::to_string(port_) + " [SYN]";
+        if (tshark_.wait_for(syn, 500ms)) return true;
+    }
+    return false;
+}
+
+void TsharkCapture::stop() {
+    REQUIRE_MESSAGE(probe_seen(10s), "tshark stopped showing packets:\n" << tshark_.all());
+    ::kill(tshark_.pid(), SIGINT);  // tshark finishes the file on SIGINT
+    REQUIRE_MESSAGE(tshark_.wait(10s) == 0, "tshark failed:\n" << tshark_.all());
+}
+
+CommandResult tshark_read(const std::string& file, const std::string& keylog) {
+    std::string command = "tshark -r " + file;
+    if (!keylog.empty()) command += " -o tls.keylog_file:" + keylog;
+    command += " -Y tls -T fields -e tls.handshake.type -e data.text -o data.show_as_text:TRUE";
+    auto result = run_command(command, 30s);
+    REQUIRE_MESSAGE(result.code == 0, result.output);
+    return result;
+}
+
+std::vector<std::string> handshake_types(const std::string& tshark_output) {
+    std::vector<std::string> types;
+    for (const auto& line : lines_of(tshark_output)) {
+        std::istringstream cells(line.substr(0, line.find('\t')));
+        for (std::string t; std::getline(cells, t, ',');)
+            if (!t.empty()) types.push_back(t);
+    }
+    return types;
 }
 
 }  // namespace tlstest

@@ -94,4 +94,30 @@ KeyLog parse_keylog(const std::string& text);
 // The key log file of one connection by label: "CLIENT_TRAFFIC_SECRET_0" -> "<client random> <secret>".
 std::map<std::string, std::string> keylog_lines(const std::string& path);
 
+// ---- tshark: capture a session on lo, then decrypt it with a key log ----------------------
+
+// `tshark -i lo` writing the packets to or from `port` into `file`. Started, it has proved
+// that it captures: "Capturing on" comes a little before packets are really captured, so a
+// connection opened for the purpose must show its SYN in tshark's live output (-P -l). The
+// server takes these empty connections for clients that left before their ClientHello.
+class TsharkCapture {
+public:
+    TsharkCapture(unsigned short port, std::string file);
+    // Packets on lo are captured in the order they are sent: a probe opened after the session
+    // proves the whole session is captured. Then tshark finishes the file (SIGINT).
+    void stop();
+
+private:
+    bool probe_seen(std::chrono::milliseconds timeout);
+    unsigned short port_;
+    std::string file_;
+    Process tshark_;
+};
+
+// `tshark -r FILE` (with `keylog` as tls.keylog_file unless empty): one line per TLS packet,
+// "<handshake types, comma-separated>\t<data text>".
+CommandResult tshark_read(const std::string& file, const std::string& keylog);
+// The handshake types of that output, in order ("1" ClientHello, "2" ServerHello, ...).
+std::vector<std::string> handshake_types(const std::string& tshark_output);
+
 }  // namespace tlstest
