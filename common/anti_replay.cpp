@@ -103,8 +103,11 @@ std::optional<std::string> early_data_refusal(const SelectedPsk& psk, BytesView 
                            now_ms > expected ? now_ms - expected : expected - now_ms,
                            now_ms > expected ? "before" : "after", freshness_window_ms);
     // A replay passes fresh() until expected + window; the original may have come as early
-    // as expected - window. Only if the store was recording then can it tell.
-    if (expected < freshness_window_ms || !used_tickets.remembers_since(expected - freshness_window_ms))
+    // as expected - window, but not before the ticket existed. Only if the store was recording
+    // from the later of the two can it tell (a ticket this process made is always covered).
+    const std::uint64_t earliest_original =
+        std::max(ticket.creation_time_ms, expected < freshness_window_ms ? 0 : expected - freshness_window_ms);
+    if (!used_tickets.remembers_since(earliest_original))
         return "the server started too recently to know whether this ClientHello was seen before (RFC 8446 §8.2)";
     if (used_tickets.seen(ticket_identity, now_ms))
         return "the ticket has already been used for early data: a replay (RFC 8446 §8.1)";

@@ -131,7 +131,8 @@ private:
 //   - §8.3 freshness of the ticket age (and §4.2.10: "a server MUST validate that the
 //     ticket age for the selected PSK identity ... is within a small tolerance");
 //   - §8.2 the startup rule: the store must have been recording for the whole freshness
-//     window of this ClientHello, or a replay of one accepted before a restart gets in;
+//     window of this ClientHello (or since the ticket was made, if that is later), or a
+//     replay of one accepted before a restart gets in;
 //   - §8.1 single use, last, because it records: a ClientHello refused for another reason
 //     does not spend the ticket.
 // If it refuses, the server "MUST NOT respond with the extension" and skips the early data

@@ -297,6 +297,13 @@ void RecordLayer::install_write(const SuiteInfo& suite, BytesView secret, std::s
     write_keys_ = DirectionSecret{suite, Secret(secret.begin(), secret.end()), std::string(sender), 0};
 }
 
+void RecordLayer::drop_write_protection() {
+    queue_coalesced();  // what was written under the old keys is sealed with them
+    write_protection_.reset();
+    write_keys_.reset();
+    trace_.step("from now on we write records unprotected again");
+}
+
 void RecordLayer::install_read(const SuiteInfo& suite, BytesView secret, std::string_view sender) {
     auto keys = traffic_keys(suite, secret);
     trace_.value(fmt::format("{}_write_key", sender), keys.key);

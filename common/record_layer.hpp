@@ -133,6 +133,12 @@ public:
     unsigned write_generation() const { return write_keys_ ? write_keys_->generation : 0; }
     unsigned read_generation() const { return read_keys_ ? read_keys_->generation : 0; }
 
+    // ---- Chapter 13: 0-RTT (§4.2.10) ----
+    // A client that sent early data and got a HelloRetryRequest drops its early traffic
+    // keys: "Early data is not permitted after a HelloRetryRequest", and ClientHello2 goes
+    // unprotected like ClientHello1.
+    void drop_write_protection();
+
     // ---- Chapter 09: one write per flight ----
     // Until flush(), records are collected instead of written, so a whole flight
     // (ServerHello ... Finished) leaves in one TCP write: fewer packets and system

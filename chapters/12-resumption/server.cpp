@@ -352,8 +352,7 @@ asio::awaitable<tls::Bytes> send_certificate_verify(tls::Connection& conn, const
 // ANCHOR: accept_psk
 // A PSK we resume with: which of the client's identities, the key itself, and how it is used.
 struct Resumption {
-    std::uint16_t selected_identity = 0;
-    tls::TicketState ticket;  // opened from the identity: it holds the PSK
+    tls::SelectedPsk psk;  // which identity, and the ticket opened from it: it holds the PSK
     tls::PskKeyExchangeMode mode{};
 };
 
@@ -406,7 +405,7 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
                            transcript_prefix))
         throw tls::AlertError(tls::AlertDescription::decrypt_error, "the PSK binder does not verify (§4.2.11.2)");
     trace.value("binder", "verified: the client holds the PSK, and the ClientHello is the one it made");
-    return Resumption{selected->selected_identity, std::move(selected->ticket), *mode};
+    return Resumption{std::move(*selected), *mode};
 }
 // ANCHOR_END: accept_psk
 
@@ -522,8 +521,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     if (negotiated.has_group && !negotiated.client_share) {
         conn.trace().step(fmt::format("the client sent no key share for {}: we ask for one (§4.1.4)", name(negotiated.group)));
         auto asked = negotiated;  // what we ask for (a stateless retry takes it back from the cookie)
-        auto second = options.hrr_cookie ? co_await retry_without_state(conn, client_hello, asked, transcript, cookie_key)
-                                         : co_await retry_with_state(conn, client_hello, asked, transcript);
+        // (An if, not `?:` with a co_await in each branch: g++ 12 destroys the result twice.)
+        SecondClientHello second;
+        if (options.hrr_cookie)
+            second = co_await retry_without_state(conn, client_hello, asked, transcript, cookie_key);
+        else
+            second = co_await retry_with_state(conn, client_hello, asked, transcript);
         client_hello = std::move(second.hello);
         client_hello_raw = std::move(second.raw);
         transcript_prefix = std::move(second.transcript_prefix);
@@ -571,14 +574,14 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // The whole flight, ServerHello through Finished, leaves in one TCP write.
     conn.records().hold_writes();
     std::optional<std::uint16_t> selected_identity;
-    if (resumption) selected_identity = resumption->selected_identity;
+    if (resumption) selected_identity = resumption->psk.selected_identity;
     transcript.update(co_await send_server_hello(conn, client_hello, negotiated, inputs.random(),
                                                  our_share ? &*our_share : nullptr, selected_identity));
     tls::KeyLog keylog(options.keylog);
     // ANCHOR: early_secret
     // §7.1: the PSK, if we resume, is the input of the Early Secret; without one, zeros.
     // Everything after it — handshake, application and resumption secrets — depends on it.
-    tls::EarlySecret early(suite.hash, resumption ? tls::BytesView(resumption->ticket.resumption_psk) : tls::BytesView{});
+    tls::EarlySecret early(suite.hash, resumption ? tls::BytesView(resumption->psk.ticket.resumption_psk) : tls::BytesView{});
     // ANCHOR_END: early_secret
     auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, keylog, client_hello.random);
 

@@ -877,6 +877,14 @@ TEST_CASE("early_data_refusal: first identity, allowed, same suite and ALPN, fre
     CHECK_CONTAINS(refusal(psk, used, aes128, "http/1.1", now - freshness_window_ms - 1).value_or(""), "not fresh");
     UsedTickets just_started(now - freshness_window_ms + 1);
     CHECK_CONTAINS(refusal(psk, just_started).value_or(""), "started too recently");
+    // A ticket made after the store started cannot have been used before it: no startup wait.
+    UsedTickets started_before_ticket(t0 - 1);
+    SelectedPsk young = psk;
+    young.client_ticket_age_ms = 100;
+    CHECK_FALSE(refusal(young, started_before_ticket, aes128, "http/1.1", t0 + 40 + 100).has_value());
+    UsedTickets started_after_ticket(t0 + 1);
+    CHECK_CONTAINS(refusal(young, started_after_ticket, aes128, "http/1.1", t0 + 40 + 100).value_or(""),
+                   "started too recently");
     CHECK(used.size() == 0);  // none of those refusals spent the ticket
 
     CHECK_FALSE(refusal(psk, used).has_value());  // accepted
