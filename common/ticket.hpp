@@ -39,6 +39,7 @@ inline constexpr std::uint32_t max_ticket_lifetime = 604800;  // seconds
 // What our servers put in ticket_lifetime unless told otherwise: two hours, as OpenSSL's
 // default session timeout. Short enough that a stolen ticket key or ticket is of little
 // use for long (§4.6.1 recommends limiting "the total lifetime of such keying material").
+// RFC8446 4.6.1-10
 inline constexpr std::uint32_t default_ticket_lifetime = 7200;  // seconds
 
 // ANCHOR: TicketState

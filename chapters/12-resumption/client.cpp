@@ -210,7 +210,7 @@ std::optional<std::uint16_t> check_server_hello(const tls::ServerHello& hello, c
         if (ext.extension_type != tls::ExtensionType::supported_versions && ext.extension_type != tls::ExtensionType::key_share &&
             ext.extension_type != tls::ExtensionType::pre_shared_key)
             throw AlertError(AlertDescription::unsupported_extension, "unexpected extension " + name(ext.extension_type));
-    // RFC8446 4.2.11-6
+    // RFC8446 4.2.11-11, 4.2.11-12
     // §4.2.11: selected_identity within our list, the suite's hash the PSK's, a key_share if
     // our modes require one; illegal_parameter otherwise (and a pre_shared_key answering no
     // offer is an unsupported_extension).
@@ -287,7 +287,8 @@ public:
         resumption_master_secret_ = std::move(resumption_master_secret);
     }
 
-    // RFC8446 4.6.1-3, 4.6.1-6
+    // NewSessionTicket::decode keeps extensions it does not know; we read only early_data.
+    // RFC8446 4.6.1-5, 4.6.1-7, 9.3-5
     void receive(tls::Trace& trace, const tls::NewSessionTicket& message) {
         if (resumption_master_secret_.empty())  // never: the server's Finished came first
             throw tls::AlertError(tls::AlertDescription::unexpected_message, "NewSessionTicket before the handshake ended");
@@ -305,6 +306,7 @@ public:
         }
     }
 
+    // RFC8446 C.4-1
     // Appendix C.4: "Clients SHOULD NOT reuse a ticket for multiple connections": a ticket
     // taken is gone, from memory and from the file.
     std::optional<tls::TakenTicket> take() {
@@ -324,7 +326,8 @@ private:
 // ANCHOR: post_handshake
 // §4.6: after the handshake the server may still send handshake messages. We keep each
 // NewSessionTicket (§4.6.1) and act on KeyUpdate (§4.6.3); anything else is an
-// unexpected_message, never a crash.
+// unexpected_message, never a crash (an EndOfEarlyData from a server too).
+// RFC8446 4.5-3
 asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TLSPlaintext& record,
                                             tls::HandshakeReader& reader, Tickets& tickets) {
     reader.feed(record.fragment);
@@ -471,14 +474,16 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // the binders (§4.2.11.2). psk_key_exchange_modes says how we will use the PSK (§4.2.9), and
     // pre_shared_key goes last: "The "pre_shared_key" extension MUST be the last extension in
     // the ClientHello".
-    // RFC8446 4.2.9-1, 4.2.11-2, 4.2.11.1-1, 4.2.11.2-2
+    // RFC8446 4.2.9-1, 4.2.9-2, 4.2.11-15, 4.2.11.1-1, 2.2-1, 4.1.2-12
     std::vector<tls::PskOffer> offers;
     std::vector<tls::PskKeyExchangeMode> modes;
     for (auto& m : options.psk_modes)
         modes.push_back(m == "psk_ke" ? tls::PskKeyExchangeMode::psk_ke : tls::PskKeyExchangeMode::psk_dhe_ke);
+    // The modes go in every ClientHello: they also tell the server which tickets we could use
+    // (§4.2.9: "This extension also restricts the modes for use with PSK resumption").
+    if (!inputs.rfc8448()) client_hello.extensions.push_back(tls::make_psk_key_exchange_modes(modes));
     if (resume) {
         offers.push_back(tls::psk_offer(resume->session, resume->ticket, tls::unix_time_ms()));
-        client_hello.extensions.push_back(tls::make_psk_key_exchange_modes(modes));
         tls::add_pre_shared_key(client_hello, offers);
         conn.trace().value("offering", fmt::format("a ticket of {} bytes for {}, {}, received {} ms ago",
                                                    resume->ticket.ticket.size(), resume->session.server_name,
@@ -517,6 +522,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         // §4.2.11.2: ClientHello2's binder covers "Transcript-Hash(ClientHello1, HelloRetryRequest,
         // Truncate(ClientHello2))", ClientHello1 as message_hash under the retry's suite's hash
         // (§4.4.1). A PSK of another hash cannot be used with that suite: it goes (§4.1.2).
+        // RFC8446 4.1.4-11
         if (!offers.empty()) {
             const auto hash = tls::suite_info(hrr_suite)->hash;
             if (hash == offers.front().hash) {
@@ -653,8 +659,9 @@ asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     tls::Trace trace(options.trace, options.message ? stdout : stderr);
     Tickets tickets(options.session_out);
     // --session-in: one ticket from the file, which is saved without it before we use it.
-    // §4.6.1: "Clients SHOULD only resume if the SNI value matches the one used in the original session".
-    // RFC8446 4.6.1-10
+    // §4.6.1: clients "SHOULD only resume if the SNI value matches the one used in the original
+    // session"; the Session keeps the SNI with the PSKs for that (§4.2.11).
+    // RFC8446 4.6.1-2, 4.2.11-4
     std::optional<tls::TakenTicket> resume;
     if (!options.session_in.empty()) {
         resume = tls::take_ticket_from_file(options.session_in, tls::unix_time_ms());

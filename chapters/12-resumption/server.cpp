@@ -161,7 +161,7 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
     hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
-    // RFC8446 4.1.3-7, 4.2.8-8, 4.2.8-9, 9.2-6, 2-1
+    // RFC8446 4.1.3-7, 4.2.8-8, 4.2.8-9, 9.2-6, 2-1, 4.2.9-7, 4.2.9-8, 4.2.9-6
     if (our_share) hello.extensions.push_back(tls::make_key_share_server({n.group, our_share->public_key}));  // §4.2.8
     // RFC8446 4.1.3-8, 4.2.1-8, 9.2-3
     hello.extensions.push_back(tls::make_supported_versions_server(tls::TLS1_3));  // §4.2.1: "this is TLS 1.3"
@@ -366,11 +366,12 @@ struct Resumption {
 std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& client_hello,
                                      tls::BytesView client_hello_raw, tls::BytesView transcript_prefix,
                                      const Negotiated& n, tls::TicketKeys& ticket_keys, const Options& options) {
-    // RFC8446 4.2.9-2, 4.2.11-4
+    // RFC8446 4.2.9-3, 9.2-7, 9.2-8
     // Throws missing_extension (no psk_key_exchange_modes, §4.2.9) or illegal_parameter
     // (not one binder per identity, §4.2.11).
     auto offered = tls::offered_psks(client_hello);
     if (!offered) return std::nullopt;
+    // RFC8446 4.1.1-2, 4.2.9-4
     // §4.2.9: psk_dhe_ke, the PSK with a fresh (EC)DHE, whenever the client offers it; psk_ke,
     // the PSK alone, only with --allow-psk-ke.
     auto mode = tls::choose_psk_key_exchange_mode(client_hello, options.allow_psk_ke);
@@ -382,7 +383,7 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
         trace.step("psk_dhe_ke needs a key share, and the client sent none we take: full handshake");
         return std::nullopt;
     }
-    // RFC8446 4.2.11-1, 4.2.11-3, 4.6.1-8
+    // RFC8446 4.2.11-3, 4.2.11-5, 4.2.11-6, 4.6.1-1
     auto selected = tls::select_psk(*offered, ticket_keys, n.cipher_suite, tls::unix_time_ms());
     if (!selected) {
         trace.step(fmt::format("none of the {} PSK identities is a ticket of ours we can use "
@@ -395,7 +396,7 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
                                       name(selected->ticket.cipher_suite),
                                       tls::unix_time_ms() - selected->ticket.creation_time_ms,
                                       selected->client_ticket_age_ms));
-    // RFC8446 4.2.11-5, 4.2.11.2-1
+    // RFC8446 4.2.11-8, 4.2.11-9, 4.2.11-10
     // §4.2.11: "Prior to accepting PSK key establishment, the server MUST validate the
     // corresponding binder value (see Section 4.2.11.2 below). If this value is not present or
     // does not validate, the server MUST abort the handshake." §6.2 names the alert:
@@ -414,11 +415,18 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
 // ticket key, its PSK — HKDF-Expand-Label(resumption_master_secret, "resumption",
 // ticket_nonce, Hash.length) — and what resuming needs with it; each has its own ticket_nonce
 // (0, 1, ...) and ticket_age_add. The client keeps them; we keep nothing.
-// RFC8446 4.6.1-1, 4.6.1-2, 4.6.1-4, 4.6.1-5
+// RFC8446 4.6.1-4, 4.6.1-6, C.4-2, C.4-3
 asio::awaitable<void> send_tickets(tls::Connection& conn, const Options& options, tls::TicketKeys& ticket_keys,
                                    tls::CipherSuite suite, tls::BytesView resumption_master_secret,
                                    const tls::ClientHello& client_hello) {
     if (options.tickets == 0) co_return;
+    // RFC8446 4.2.9-5
+    // §4.2.9: "Servers SHOULD NOT send NewSessionTicket with tickets that are not compatible
+    // with the advertised modes": none, if the client could not resume with any mode we take.
+    if (!tls::choose_psk_key_exchange_mode(client_hello, options.allow_psk_ke)) {
+        conn.trace().step("no tickets: the client advertises no PSK key exchange mode we take (§4.2.9)");
+        co_return;
+    }
     tls::TicketState state;
     state.cipher_suite = suite;
     state.creation_time_ms = tls::unix_time_ms();

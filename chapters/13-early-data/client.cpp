@@ -139,7 +139,7 @@ void check_hello(const tls::ServerHello& hello, const tls::ClientHello& sent) {
         throw AlertError(AlertDescription::illegal_parameter, "legacy_compression_method must be 0");
     // RFC8446 4.2.1-10, 4.2.1-12
     // §4.2.1: without supported_versions the server chose TLS 1.2 or older.
-    // RFC8446 4.2.1-11, D.1-3
+    // RFC8446 4.2.1-11, D.1-3, D.3-1
     auto version = hello.selected_version();
     if (!version) throw AlertError(AlertDescription::protocol_version, "the server did not select TLS 1.3");
     if (*version != tls::TLS1_3)
@@ -228,7 +228,7 @@ std::optional<std::uint16_t> check_server_hello(const tls::ServerHello& hello, c
         if (ext.extension_type != tls::ExtensionType::supported_versions && ext.extension_type != tls::ExtensionType::key_share &&
             ext.extension_type != tls::ExtensionType::pre_shared_key)
             throw AlertError(AlertDescription::unsupported_extension, "unexpected extension " + name(ext.extension_type));
-    // RFC8446 4.2.11-6
+    // RFC8446 4.2.11-11, 4.2.11-12
     // §4.2.11: selected_identity within our list, the suite's hash the PSK's, a key_share if
     // our modes require one; illegal_parameter otherwise (and a pre_shared_key answering no
     // offer is an unsupported_extension).
@@ -305,7 +305,8 @@ public:
         resumption_master_secret_ = std::move(resumption_master_secret);
     }
 
-    // RFC8446 4.6.1-3, 4.6.1-6
+    // NewSessionTicket::decode keeps extensions it does not know; we read only early_data.
+    // RFC8446 4.6.1-5, 4.6.1-7, 9.3-5
     void receive(tls::Trace& trace, const tls::NewSessionTicket& message) {
         if (resumption_master_secret_.empty())  // never: the server's Finished came first
             throw tls::AlertError(tls::AlertDescription::unexpected_message, "NewSessionTicket before the handshake ended");
@@ -323,6 +324,7 @@ public:
         }
     }
 
+    // RFC8446 C.4-1
     // Appendix C.4: "Clients SHOULD NOT reuse a ticket for multiple connections": a ticket
     // taken is gone, from memory and from the file.
     std::optional<tls::TakenTicket> take() {
@@ -342,7 +344,8 @@ private:
 // ANCHOR: post_handshake
 // §4.6: after the handshake the server may still send handshake messages. We keep each
 // NewSessionTicket (§4.6.1) and act on KeyUpdate (§4.6.3); anything else is an
-// unexpected_message, never a crash.
+// unexpected_message, never a crash (an EndOfEarlyData from a server too).
+// RFC8446 4.5-3
 asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TLSPlaintext& record,
                                             tls::HandshakeReader& reader, Tickets& tickets) {
     reader.feed(record.fragment);
@@ -491,7 +494,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // ANCHOR: offer_early_data
     // §4.2.10: early data only with a ticket whose NewSessionTicket allowed it, and no more than
     // its max_early_data_size. The early_data extension goes before pre_shared_key, the last.
-    // RFC8446 4.2.10-1
+    // Only with --early-data (the user decides what is safe to replay, §8), and only with a
+    // ticket, which only a TLS 1.3 server issues (Appendix D.1).
+    // RFC8446 4.2.10-1, 4.2.10-2, E.5-3, D.1-2
     const bool offer_early_data = resume && !options.early_data.empty() && !inputs.rfc8448() &&
                                   options.early_data.size() <= resume->ticket.max_early_data_size;
     if (resume && !options.early_data.empty() && !offer_early_data)
@@ -505,14 +510,16 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // the binders (§4.2.11.2). psk_key_exchange_modes says how we will use the PSK (§4.2.9), and
     // pre_shared_key goes last: "The "pre_shared_key" extension MUST be the last extension in
     // the ClientHello".
-    // RFC8446 4.2.9-1, 4.2.11-2, 4.2.11.1-1, 4.2.11.2-2
+    // RFC8446 4.2.9-1, 4.2.9-2, 4.2.11-15, 4.2.11.1-1, 2.2-1, 4.1.2-12
     std::vector<tls::PskOffer> offers;
     std::vector<tls::PskKeyExchangeMode> modes;
     for (auto& m : options.psk_modes)
         modes.push_back(m == "psk_ke" ? tls::PskKeyExchangeMode::psk_ke : tls::PskKeyExchangeMode::psk_dhe_ke);
+    // The modes go in every ClientHello: they also tell the server which tickets we could use
+    // (§4.2.9: "This extension also restricts the modes for use with PSK resumption").
+    if (!inputs.rfc8448()) client_hello.extensions.push_back(tls::make_psk_key_exchange_modes(modes));
     if (resume) {
         offers.push_back(tls::psk_offer(resume->session, resume->ticket, tls::unix_time_ms()));
-        client_hello.extensions.push_back(tls::make_psk_key_exchange_modes(modes));
         tls::add_pre_shared_key(client_hello, offers);
         if (replaying) {
             conn.trace().step("replaying the ClientHello and early data of the last connection, byte for byte (§8)");
@@ -542,7 +549,6 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // §7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello),
     // with the PSK's own suite (§4.2.10: the first identity's). The data leaves now, before
     // the server has said anything; it protects nothing against a replay of itself (§8).
-    // RFC8446 4.2.10-2, 2.3-1
     if (offer_early_data) {
         // Appendix D.4: "If offering early data, the record is placed immediately after the
         // first ClientHello."
@@ -581,6 +587,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         client_hello = second_client_hello(client_hello, shares, server_hello.cookie());
         // §4.1.2: ClientHello2 goes without "early_data", "as early data is not permitted after
         // a HelloRetryRequest"; it goes unprotected, and our early data again after the handshake.
+        // RFC8446 4.2.10-6
         if (offer_early_data) {
             std::erase_if(client_hello.extensions,
                           [](const tls::Extension& e) { return e.extension_type == tls::ExtensionType::early_data; });
@@ -590,6 +597,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         // §4.2.11.2: ClientHello2's binder covers "Transcript-Hash(ClientHello1, HelloRetryRequest,
         // Truncate(ClientHello2))", ClientHello1 as message_hash under the retry's suite's hash
         // (§4.4.1). A PSK of another hash cannot be used with that suite: it goes (§4.1.2).
+        // RFC8446 4.1.4-11
         if (!offers.empty()) {
             const auto hash = tls::suite_info(hrr_suite)->hash;
             if (hash == offers.front().hash) {
@@ -677,7 +685,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // server's selected_identity is 0. If any other value is returned, the client MUST abort
     // the handshake with an "illegal_parameter" alert." §4.2: an answer to an extension we did
     // not send is an unsupported_extension.
-    // RFC8446 4.2.10-3, 4.2-3
+    // RFC8446 4.2.11-13, 4.2.11-14, 4.2-2
     early_data_accepted = tls::find_extension(encrypted_extensions.extensions, tls::ExtensionType::early_data) != nullptr;
     if (early_data_accepted && !offer_early_data)
         throw tls::AlertError(tls::AlertDescription::unsupported_extension, "early_data in EncryptedExtensions: we sent none");
@@ -710,7 +718,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // §4.5: "If the server sent an "early_data" extension in EncryptedExtensions, the client
     // MUST send an EndOfEarlyData message after receiving the server Finished", the last
     // record under the early keys; our handshake keys take over from it.
-    // RFC8446 4.5-2
+    // RFC8446 4.5-1, 4.5-2
     if (early_data_accepted) {
         const tls::EndOfEarlyData end_of_early_data;
         transcript.update(co_await conn.write(end_of_early_data));
@@ -739,7 +747,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
 
 // ANCHOR: early_data_echo
 // After the handshake: our early data, sent again as ordinary data if it did not go as 0-RTT,
-// and, with --message (an echo server), the server's echo of it.
+// and, with --message (an echo server), the server's echo of it. The program is the
+// application §4.2.10 leaves the choice to; we negotiate no ALPN, so the protocol cannot change.
+// RFC8446 4.2.10-13, 4.2.10-14
 asio::awaitable<void> early_data_echo(tls::Connection& conn, const Options& options, bool accepted, Tickets& tickets) {
     if (!accepted) co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(options.early_data));
     if (!options.message) co_return;  // standard input mode: what the server sends is printed as it comes
@@ -778,8 +788,9 @@ asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     tls::Trace trace(options.trace, options.message ? stdout : stderr);
     Tickets tickets(options.session_out);
     // --session-in: one ticket from the file, which is saved without it before we use it.
-    // §4.6.1: "Clients SHOULD only resume if the SNI value matches the one used in the original session".
-    // RFC8446 4.6.1-10
+    // §4.6.1: clients "SHOULD only resume if the SNI value matches the one used in the original
+    // session"; the Session keeps the SNI with the PSKs for that (§4.2.11).
+    // RFC8446 4.6.1-2, 4.2.11-4
     std::optional<tls::TakenTicket> resume;
     if (!options.session_in.empty()) {
         resume = tls::take_ticket_from_file(options.session_in, tls::unix_time_ms());

@@ -163,7 +163,7 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
     hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
-    // RFC8446 4.1.3-7, 4.2.8-8, 4.2.8-9, 9.2-6, 2-1
+    // RFC8446 4.1.3-7, 4.2.8-8, 4.2.8-9, 9.2-6, 2-1, 4.2.9-7, 4.2.9-8, 4.2.9-6
     if (our_share) hello.extensions.push_back(tls::make_key_share_server({n.group, our_share->public_key}));  // §4.2.8
     // RFC8446 4.1.3-8, 4.2.1-8, 9.2-3
     hello.extensions.push_back(tls::make_supported_versions_server(tls::TLS1_3));  // §4.2.1: "this is TLS 1.3"
@@ -368,11 +368,12 @@ struct Resumption {
 std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& client_hello,
                                      tls::BytesView client_hello_raw, tls::BytesView transcript_prefix,
                                      const Negotiated& n, tls::TicketKeys& ticket_keys, const Options& options) {
-    // RFC8446 4.2.9-2, 4.2.11-4
+    // RFC8446 4.2.9-3, 9.2-7, 9.2-8
     // Throws missing_extension (no psk_key_exchange_modes, §4.2.9) or illegal_parameter
     // (not one binder per identity, §4.2.11).
     auto offered = tls::offered_psks(client_hello);
     if (!offered) return std::nullopt;
+    // RFC8446 4.1.1-2, 4.2.9-4
     // §4.2.9: psk_dhe_ke, the PSK with a fresh (EC)DHE, whenever the client offers it; psk_ke,
     // the PSK alone, only with --allow-psk-ke.
     auto mode = tls::choose_psk_key_exchange_mode(client_hello, options.allow_psk_ke);
@@ -384,7 +385,7 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
         trace.step("psk_dhe_ke needs a key share, and the client sent none we take: full handshake");
         return std::nullopt;
     }
-    // RFC8446 4.2.11-1, 4.2.11-3, 4.6.1-8
+    // RFC8446 4.2.11-3, 4.2.11-5, 4.2.11-6, 4.6.1-1
     auto selected = tls::select_psk(*offered, ticket_keys, n.cipher_suite, tls::unix_time_ms());
     if (!selected) {
         trace.step(fmt::format("none of the {} PSK identities is a ticket of ours we can use "
@@ -397,7 +398,7 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
                                       name(selected->ticket.cipher_suite),
                                       tls::unix_time_ms() - selected->ticket.creation_time_ms,
                                       selected->client_ticket_age_ms));
-    // RFC8446 4.2.11-5, 4.2.11.2-1
+    // RFC8446 4.2.11-8, 4.2.11-9, 4.2.11-10
     // §4.2.11: "Prior to accepting PSK key establishment, the server MUST validate the
     // corresponding binder value (see Section 4.2.11.2 below). If this value is not present or
     // does not validate, the server MUST abort the handshake." §6.2 names the alert:
@@ -416,11 +417,18 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
 // ticket key, its PSK — HKDF-Expand-Label(resumption_master_secret, "resumption",
 // ticket_nonce, Hash.length) — and what resuming needs with it; each has its own ticket_nonce
 // (0, 1, ...) and ticket_age_add. The client keeps them; we keep nothing.
-// RFC8446 4.6.1-1, 4.6.1-2, 4.6.1-4, 4.6.1-5
+// RFC8446 4.6.1-4, 4.6.1-6, C.4-2, C.4-3
 asio::awaitable<void> send_tickets(tls::Connection& conn, const Options& options, tls::TicketKeys& ticket_keys,
                                    tls::CipherSuite suite, tls::BytesView resumption_master_secret,
                                    const tls::ClientHello& client_hello) {
     if (options.tickets == 0) co_return;
+    // RFC8446 4.2.9-5
+    // §4.2.9: "Servers SHOULD NOT send NewSessionTicket with tickets that are not compatible
+    // with the advertised modes": none, if the client could not resume with any mode we take.
+    if (!tls::choose_psk_key_exchange_mode(client_hello, options.allow_psk_ke)) {
+        conn.trace().step("no tickets: the client advertises no PSK key exchange mode we take (§4.2.9)");
+        co_return;
+    }
     tls::TicketState state;
     state.cipher_suite = suite;
     state.creation_time_ms = tls::unix_time_ms();
@@ -447,7 +455,7 @@ asio::awaitable<void> send_tickets(tls::Connection& conn, const Options& options
 // server Finished." At most the ticket's max_early_data_size bytes: "If the server ...
 // receives more than max_early_data_size ... it SHOULD abort with unexpected_message".
 // Returns the data; EndOfEarlyData goes into the transcript (the client's Finished covers it).
-// RFC8446 4.5-1, 4.2.10-9
+// RFC8446 4.6.1-8, 4.2.10-11, 4.2.10-12
 asio::awaitable<tls::Bytes> read_early_data(tls::Connection& conn, std::uint32_t max_early_data_size,
                                             tls::TranscriptHash& transcript) {
     tls::Bytes data;
@@ -511,6 +519,7 @@ asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TL
 asio::awaitable<void> echo(tls::Connection& conn, const Options& options, const tls::Bytes& early_data) {
     std::size_t total = 0;
     // ANCHOR: echo_early_data
+    // RFC8446 E.5-4
     // The early data, echoed now that the handshake is complete. It was read before: before the
     // client's Finished proved this is a live connection and not a recording played back (§8).
     if (!early_data.empty()) {
@@ -629,7 +638,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // has never given early data before (§8.1). Otherwise we "ignore the extension and return
     // a regular 1-RTT response", skipping "past early data by attempting to deprotect received
     // records using the handshake traffic key, discarding records which fail deprotection".
-    // RFC8446 4.2.10-5, 4.2.10-6, 8-1, 8.1-1
+    // RFC8446 4.2.10-3, 4.2.10-4, 4.2.10-5, 4.2.10-7, 4.2.10-8, 4.2.10-10, 8-1, 8-3, 8-4, 8.2-2, 8.2-3
     bool accept_early_data = false;
     if (client_hello.has_extension(tls::ExtensionType::early_data)) {
         std::optional<std::string> refusal = "we do not resume this connection";
@@ -701,9 +710,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // §4.3.1: the extensions that need no key exchange, now hidden from eavesdroppers.
     // RFC8446 4.3.1-1
     tls::EncryptedExtensions encrypted_extensions{inputs.encrypted_extensions()};
-    // RFC8446 4.2.10-7
-    // §4.2.10: "If the server intends to process the early data, then it MUST return its own
-    // "early_data" extension in EncryptedExtensions" (and MUST NOT otherwise).
+    // RFC8446 4.2-1
+    // §4.2.10: to accept, "Return its own "early_data" extension in EncryptedExtensions,
+    // indicating that it intends to process the early data."
     if (accept_early_data) encrypted_extensions.extensions.push_back(tls::make_early_data());
     transcript.update(co_await conn.write(encrypted_extensions));
 
@@ -727,6 +736,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
                                                     client_hello.random);
     // RFC8446 4.4.4-2
     conn.install(suite, app_keys.server_application_traffic_secret_0);
+    // RFC8446 4.2.11.3-1
     // The early data, read now: our flight is out, and the client sends it before its own.
     if (accept_early_data) {
         early_data = co_await read_early_data(conn, resumption->psk.ticket.max_early_data_size, transcript);
