@@ -62,24 +62,36 @@ asio::awaitable<ClientSession> client_handshake(tls::Connection& conn, const Cli
                         tls::make_supported_versions_client({tls::TLS1_3}),
                         tls::make_key_share_client({{tls::NamedGroup::x25519, our_share.public_key}})};
     if (tweaks.edit_hello) tweaks.edit_hello(hello);
+    if (!tweaks.psks.empty()) {  // §4.2.9, §4.2.11: the modes, then pre_shared_key last
+        auto modes = tweaks.psk_modes;
+        if (modes.empty()) modes.push_back(tls::PskKeyExchangeMode::psk_dhe_ke);
+        hello.extensions.push_back(tls::make_psk_key_exchange_modes(modes));
+        tls::add_pre_shared_key(hello, tweaks.psks);
+    }
     auto hello_raw = co_await conn.write(hello);
     conn.records().allow_compatibility_ccs(true);
     if (!tweaks.after_hello.empty()) co_await conn.records().write_raw(tweaks.after_hello);
 
     auto [server_hello, server_hello_raw] = co_await conn.read<tls::ServerHello>();
     const auto* suite = tls::suite_info(server_hello.cipher_suite);
-    if (!suite || !server_hello.key_share()) throw std::runtime_error("in-test client: unusable ServerHello");
+    const auto selected = server_hello.pre_shared_key();
+    if (!suite || (!server_hello.key_share() && !selected) || (selected && *selected >= tweaks.psks.size()))
+        throw std::runtime_error("in-test client: unusable ServerHello");
     tls::TranscriptHash transcript(suite->hash);
     transcript.update(hello_raw);
     transcript.update(server_hello_raw);
-    auto shared = tls::shared_secret(tls::NamedGroup::x25519, our_share.private_key, server_hello.key_share()->key_exchange);
+    tls::Secret shared(tls::hash_length(suite->hash), 0);  // psk_ke: zeros in place of the (EC)DHE (§7.1)
+    if (server_hello.key_share())
+        shared = tls::shared_secret(tls::NamedGroup::x25519, our_share.private_key, server_hello.key_share()->key_exchange);
     tls::KeyLog no_keylog("/dev/null");
-    auto keys = tls::establish_handshake_keys(conn.trace(), tls::EarlySecret(suite->hash), shared, transcript, no_keylog,
-                                              hello.random);
+    const tls::EarlySecret early(suite->hash, selected ? tweaks.psks[*selected].psk : tls::BytesView{});
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, no_keylog, hello.random);
     conn.install(*suite, keys.server_handshake_traffic_secret);
     conn.install(*suite, keys.client_handshake_traffic_secret);
-    for (auto type : {tls::HandshakeType::encrypted_extensions, tls::HandshakeType::certificate,
-                      tls::HandshakeType::certificate_verify}) {
+    std::vector<tls::HandshakeType> flight = {tls::HandshakeType::encrypted_extensions};
+    if (!selected)  // §2.2: a server authenticating with a PSK sends no Certificate
+        flight.insert(flight.end(), {tls::HandshakeType::certificate, tls::HandshakeType::certificate_verify});
+    for (auto type : flight) {
         auto message = co_await conn.read_handshake();
         tls::Connection::expect_type(message, type);
         transcript.update(message.raw);
@@ -91,7 +103,8 @@ asio::awaitable<ClientSession> client_handshake(tls::Connection& conn, const Cli
                           keys.client_handshake_traffic_secret,
                           transcript.current(),
                           app.client_application_traffic_secret_0,
-                          app.server_application_traffic_secret_0};
+                          app.server_application_traffic_secret_0,
+                          selected};
     conn.install(*suite, app.server_application_traffic_secret_0);
     if (finish) {
         co_await tls::send_finished(conn, keys.client_handshake_traffic_secret, transcript);

@@ -8,6 +8,7 @@
 #include "connection.hpp"
 #include "handshake_steps.hpp"
 #include "key_schedule.hpp"
+#include "psk.hpp"
 
 #include <chrono>
 #include <functional>
@@ -26,6 +27,15 @@ using namespace std::chrono_literals;
 struct ClientTweaks {
     std::function<void(tls::ClientHello&)> edit_hello;  // called before the ClientHello is sent
     tls::Bytes after_hello;  // raw bytes sent right after the ClientHello (early data, a CCS...)
+    // PSKs to offer (chapter 12): psk_key_exchange_modes `psk_modes` (empty: psk_dhe_ke) and
+    // pre_shared_key with correct binders are added after edit_hello, as the last extensions.
+    // If the server selects one, the handshake goes on without Certificate and
+    // CertificateVerify, keyed from that PSK (and without (EC)DHE if its ServerHello has no
+    // key_share: psk_ke). The offers view their PSKs: keep those alive during the handshake.
+    // (No default member initializers here: g++ 12 miscompiles the `= {}` default argument of
+    // client_handshake in a co_await when they hold a braced list.)
+    std::vector<tls::PskOffer> psks;
+    std::vector<tls::PskKeyExchangeMode> psk_modes;
 };
 
 // What the in-test client knows once the handshake is done.
@@ -36,16 +46,18 @@ struct ClientSession {
     tls::Bytes transcript_through_server_finished;
     tls::ClientTrafficSecret client_application_traffic_secret_0;
     tls::ServerTrafficSecret server_application_traffic_secret_0;
+    std::optional<std::uint16_t> selected_identity;  // the server's pre_shared_key, if it resumed
     // The client Finished a correct client sends, and it sealed as the next record would be.
     tls::Bytes finished_message() const;
     tls::Bytes sealed_finished() const;
 };
 
 // Sends the ClientHello, reads ServerHello and the server's encrypted flight (the certificate
-// is not checked: these tests are about the server), installs the server's application keys
-// for reading. With `finish`, sends the client Finished and installs our application keys:
-// the connection is then ready for application data both ways. Without, the test sends its
-// own bytes where the Finished belongs (sealed_finished() makes the right one).
+// is not checked: these tests are about the server; a resumed handshake has none), installs
+// the server's application keys for reading. With `finish`, sends the client Finished and
+// installs our application keys: the connection is then ready for application data both ways.
+// Without, the test sends its own bytes where the Finished belongs (sealed_finished() makes
+// the right one).
 asio::awaitable<ClientSession> client_handshake(tls::Connection& conn, const ClientTweaks& tweaks = {},
                                                 bool finish = true);
 
