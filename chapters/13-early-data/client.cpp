@@ -694,6 +694,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     if (offer_early_data)
         conn.trace().step(early_data_accepted ? "the server accepted our early data (§4.2.10)"
                                               : "the server did not accept our early data: it goes again after the handshake");
+    // Declined, the server reads with our handshake keys only, skipping what fails to decrypt:
+    // from now on we write with them, so that an alert we send reaches it.
+    if (offer_early_data && !early_data_accepted) conn.install(suite, keys.client_handshake_traffic_secret);
     // ANCHOR_END: early_data_answer
 
     // ANCHOR: authenticate
@@ -723,7 +726,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         const tls::EndOfEarlyData end_of_early_data;
         transcript.update(co_await conn.write(end_of_early_data));
     }
-    if (offer_early_data) conn.install(suite, keys.client_handshake_traffic_secret);
+    if (early_data_accepted) conn.install(suite, keys.client_handshake_traffic_secret);
     // ANCHOR_END: end_of_early_data
     // Appendix D.4: in compatibility mode (our non-empty legacy_session_id), our own dummy
     // change_cipher_spec before our first encrypted record, unless it went before ClientHello2.

@@ -464,6 +464,12 @@ asio::awaitable<tls::Bytes> read_early_data(tls::Connection& conn, std::uint32_t
         auto record = co_await conn.records().read_record();
         if (!record) throw tls::AlertError(tls::AlertDescription::decode_error, "the client left before EndOfEarlyData");
         if (record->type == tls::ContentType::application_data) {
+            // RFC8446 5.1-2, 5.1-3
+            // §5.1: "if a handshake message is split over two or more records, there MUST NOT
+            // be any other records between them."
+            if (!reader.empty())
+                throw tls::AlertError(tls::AlertDescription::unexpected_message,
+                                      "early data inside a handshake message split over records (§5.1)");
             if (data.size() + record->fragment.size() > max_early_data_size)
                 throw tls::AlertError(tls::AlertDescription::unexpected_message,
                                       fmt::format("more than the {} bytes of early data the ticket allows (§4.2.10)",
