@@ -85,8 +85,9 @@ std::optional<OfferedPsks> offered_psks(const ClientHello& client_hello) {
                          "ClientHello: pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)");
     if (offered->binders.size() != offered->identities.size())
         throw AlertError(AlertDescription::illegal_parameter,
-                         fmt::format("ClientHello: {} PSK identities but {} binders (RFC 8446 §4.2.11)",
-                                     offered->identities.size(), offered->binders.size()));
+                         fmt::format("ClientHello: {} PSK identit{} but {} binder{} (RFC 8446 §4.2.11)",
+                                     offered->identities.size(), offered->identities.size() == 1 ? "y" : "ies",
+                                     offered->binders.size(), offered->binders.size() == 1 ? "" : "s"));
     return offered;
 }
 

@@ -112,11 +112,16 @@ HashAlg Session::hash() const {
 
 namespace {
 
+bool has_control_character(std::string_view value) {
+    return std::any_of(value.begin(), value.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
 // A value written as text must read back the same: one line, no white space at its ends.
+// (Session::parse refuses what this refuses, so a file it read can always be written again.)
 void check_text_value(std::string_view key, std::string_view value) {
-    for (char c : value)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            throw std::invalid_argument(fmt::format("session: {} has a control character", key));
+    if (has_control_character(value))
+        throw std::invalid_argument(fmt::format("session: {} has a control character", key));
     if (trim(value) != value) throw std::invalid_argument(fmt::format("session: {} starts or ends with a space", key));
 }
 
@@ -219,6 +224,7 @@ Session Session::parse(const std::string& text, const std::string& origin) {
         if (!block) {
             if (!session_keys.insert(key).second) p.fail(n, fmt::format("a second {} line", key));
             if (key == "server_name") {
+                if (has_control_character(value)) p.fail(n, "server_name: a control character");
                 session.server_name = std::string(value);
             } else if (key == "cipher_suite") {
                 const auto* known = std::find_if(std::begin(known_suites), std::end(known_suites),
@@ -258,6 +264,7 @@ Session Session::parse(const std::string& text, const std::string& origin) {
             std::fill(psk.begin(), psk.end(), std::uint8_t{0});
         } else if (key == "alpn") {
             if (value.size() > 255) p.fail(n, "alpn: longer than 255 bytes");  // ProtocolName<1..2^8-1>
+            if (has_control_character(value)) p.fail(n, "alpn: a control character");
             t.alpn = std::string(value);
         } else {
             p.fail(n, fmt::format("unknown key \"{}\" in a [ticket] (receipt_time_ms, ticket_lifetime, ticket_age_add, "

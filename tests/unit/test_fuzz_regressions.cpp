@@ -6,6 +6,7 @@
 #include "messages.hpp"
 #include "paths.hpp"
 #include "record.hpp"
+#include "session.hpp"
 #include "testing.hpp"
 
 #include <doctest/doctest.h>
@@ -86,4 +87,23 @@ TEST_CASE("Chromium's ClientHello: GREASE everywhere and a 1216-byte X25519MLKEM
     CHECK(shares[1].key_exchange.size() == 1216);
     CHECK(shares[2].group == NamedGroup::x25519);
     CHECK(shares[2].key_exchange.size() == 32);
+}
+
+// session_file: a NUL byte in server_name was read, and the session could then not be saved
+// again (Session::format refuses control characters). parse() now refuses what format()
+// refuses, naming the line.
+TEST_CASE("fuzz regression session_file/server-name-with-nul: a control character in server_name is refused") {
+    const Bytes input = regression_input("session_file", "server-name-with-nul");
+    const std::string text(input.begin(), input.end());
+    const std::string error = [&] {
+        try {
+            Session::parse(text, "regression");
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    }();
+    CHECK_CONTAINS(error, "server_name: a control character");
+    CHECK_THROWS_AS(Session::parse("server_name ab\x01" "c\ncipher_suite TLS_AES_128_GCM_SHA256\n"), std::runtime_error);
+    CHECK_THROWS_AS(Session::parse("cipher_suite TLS_AES_128_GCM_SHA256\n[ticket]\nalpn h\x7f" "2\n"), std::runtime_error);
 }
