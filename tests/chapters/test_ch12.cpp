@@ -521,7 +521,7 @@ TEST_CASE("ch12 server answers two PSK identities with one binder with illegal_p
         hello.extensions.push_back(tls::make_pre_shared_key_client(offered));
     };
     CHECK(scripted_handshake(s.port(), tweaks) == "peer alert illegal_parameter(47)");
-    CHECK(s.server.process.wait_for("2 PSK identities but 1 binders", 5s));
+    CHECK(s.server.process.wait_for("2 PSK identities but 1 binder ", 5s));
     s.check_still_serving();
 }
 
