@@ -489,6 +489,10 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
                                                    resume->ticket.ticket.size(), resume->session.server_name,
                                                    name(resume->session.cipher_suite),
                                                    tls::client_ticket_age_ms(resume->ticket.receipt_time_ms, tls::unix_time_ms())));
+        // §7.1 and §4.2.11.2: binder_key = Derive-Secret(Early Secret(PSK), "res binder", ""),
+        // then the binder as a Finished keyed from it, over the ClientHello up to the binders.
+        conn.trace().value("binder_key", tls::EarlySecret(offers.front().hash, offers.front().psk).resumption_binder_key());
+        conn.trace().value("binder", client_hello.pre_shared_key()->binders.front());
     }
     // Without a psk_dhe_ke we would have to take a ServerHello without key_share (§4.2.11).
     const bool key_share_required =
