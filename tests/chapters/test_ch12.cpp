@@ -146,6 +146,7 @@ std::string client_answer(const std::string& session_file, const std::function<v
 
 // ---- End to end: the chapter's own programs -----------------------------------------------
 
+// RFC8446 4.2.9-1, 4.2.9-2, 4.2.9-8, 4.2.11-8, 4.2.11-15, 4.6.1-6, 2.2-1, C.4-3
 TEST_CASE("ch12 client --reconnect: a full handshake, then one resumed with the PSK and (EC)DHE, without Certificate") {
     auto server = start_server("ch12-server");
     auto client = ch12_client(server.port, {"--reconnect"});
@@ -174,6 +175,7 @@ TEST_CASE("ch12 client --reconnect: a full handshake, then one resumed with the 
     CHECK(count_of(trace, "connection closed cleanly after echoing 1 bytes") == 2);
 }
 
+// RFC8446 C.4-1, 4.2.11-4, 4.6.1-2
 TEST_CASE("ch12 client --session-out writes a readable session file, and --session-in resumes from it once per ticket") {
     TempDir temp;
     auto file = temp.file("localhost.session");
@@ -211,6 +213,7 @@ TEST_CASE("ch12 client --session-out writes a readable session file, and --sessi
     CHECK_CONTAINS(empty.out(), "<- Certificate (");
 }
 
+// RFC8446 C.4-2
 TEST_CASE("ch12 server --tickets: as many NewSessionTickets as asked, and none with --tickets 0") {
     TempDir temp;
     {
@@ -237,6 +240,7 @@ TEST_CASE("ch12 server --tickets: as many NewSessionTickets as asked, and none w
     }
 }
 
+// RFC8446 4.2.11-5, 4.2.11-6
 TEST_CASE("ch12 server --ticket-key: a ticket from one server resumes on another with the key, not on one without") {
     TempDir temp;
     auto key = temp.file("ticket.key");
@@ -269,6 +273,7 @@ TEST_CASE("ch12 server --ticket-key: a ticket from one server resumes on another
     }
 }
 
+// RFC8446 4.2.9-4, 4.2.9-5, 4.2.9-7, 4.1.1-2
 TEST_CASE("ch12 psk_ke: resumed with the PSK alone only if the server --allow-psk-ke, else a full handshake") {
     {
         auto server = start_server("ch12-server", {"--allow-psk-ke"});
@@ -314,6 +319,7 @@ TEST_CASE("ch12 psk_ke: resumed with the PSK alone only if the server --allow-ps
     }
 }
 
+// RFC8446 4.1.4-11
 TEST_CASE("ch12 resumption after a HelloRetryRequest, with state and with a cookie: the binders cover message_hash and the HRR") {
     for (auto stateless : {false, true}) {
         INFO("stateless: " << stateless);
@@ -339,6 +345,7 @@ TEST_CASE("ch12 resumption after a HelloRetryRequest, with state and with a cook
     }
 }
 
+// RFC8446 4.2.11.1-1, 4.6.1-5
 TEST_CASE("ch12 an expired ticket: the client drops it, the server refuses it, and the handshake is a full one") {
     TempDir temp;
     auto file = temp.file("session");
@@ -365,6 +372,7 @@ TEST_CASE("ch12 an expired ticket: the client drops it, the server refuses it, a
 
 // ---- The server against a scripted client: offers it should take -----------------------------
 
+// RFC8446 4.2.11-3, 4.2.11-10
 TEST_CASE("ch12 server resumes the in-test client's offer, and selects the first ticket of its own in the list") {
     ServerWithSession s;
     {
@@ -399,6 +407,7 @@ TEST_CASE("ch12 server answers a ticket the client saw, used twice, with a resum
     }
 }
 
+// RFC8446 4.2.11-5
 TEST_CASE("ch12 server answers an unknown ticket identity with a full handshake, not an alert (§4.2.11)") {
     ServerWithSession s;
     ForeignPsk foreign;
@@ -412,6 +421,7 @@ TEST_CASE("ch12 server answers an unknown ticket identity with a full handshake,
     s.check_still_serving();
 }
 
+// RFC8446 4.2.11-6
 TEST_CASE("ch12 server answers a ticket whose obfuscated_ticket_age is far off with a full handshake (§4.2.11.1)") {
     ServerWithSession s;
     for (std::uint32_t skew : {1'000'000'000u, 60'000u}) {  // 11 days; a minute more than the ticket has lived
@@ -429,6 +439,7 @@ TEST_CASE("ch12 server answers a ticket whose obfuscated_ticket_age is far off w
 
 // ---- The server against a scripted client: offers it must refuse with an alert ----------------
 
+// RFC8446 4.2.11-8, 4.2.11-9
 TEST_CASE("ch12 server answers a real ticket with a corrupted binder with decrypt_error (§4.2.11)") {
     ServerWithSession s;
     auto hello = plain_client_hello();
@@ -444,6 +455,7 @@ TEST_CASE("ch12 server answers a real ticket with a corrupted binder with decryp
     s.check_still_serving();
 }
 
+// RFC8446 4.2.11-9
 TEST_CASE("ch12 server answers a ClientHello2 whose binder leaves out the HelloRetryRequest with decrypt_error (§4.2.11.2)") {
     for (auto forget_retry : {true, false}) {
         INFO("binder without message_hash and HelloRetryRequest: " << forget_retry);
@@ -486,6 +498,7 @@ TEST_CASE("ch12 server answers a ClientHello2 whose binder leaves out the HelloR
     }
 }
 
+// RFC8446 4.2.11-16
 TEST_CASE("ch12 server answers a pre_shared_key that is not the last extension with illegal_parameter") {
     ServerWithSession s;
     ClientTweaks tweaks;
@@ -499,6 +512,7 @@ TEST_CASE("ch12 server answers a pre_shared_key that is not the last extension w
     s.check_still_serving();
 }
 
+// RFC8446 4.2.9-3, 9.2-8
 TEST_CASE("ch12 server answers a pre_shared_key without psk_key_exchange_modes with missing_extension (§4.2.9)") {
     ServerWithSession s;
     ClientTweaks tweaks;
@@ -527,6 +541,7 @@ TEST_CASE("ch12 server answers two PSK identities with one binder with illegal_p
 
 // ---- The client against a scripted ServerHello ------------------------------------------------
 
+// RFC8446 4.2.11-11, 4.2.11-12
 TEST_CASE("ch12 client answers a selected_identity beyond the PSKs it offered with illegal_parameter (§4.2.11)") {
     TempDir temp;
     auto file = temp.file("session");
@@ -539,6 +554,7 @@ TEST_CASE("ch12 client answers a selected_identity beyond the PSKs it offered wi
     CHECK(count_of(read_file(file), "[ticket]") == 0);
 }
 
+// RFC8446 4.2-2
 TEST_CASE("ch12 client answers a pre_shared_key when it offered none with unsupported_extension (§4.2)") {
     auto out = client_answer(
         "", [](tls::ServerHello& hello) { hello.extensions.push_back(tls::make_pre_shared_key_server(0)); },
@@ -546,6 +562,7 @@ TEST_CASE("ch12 client answers a pre_shared_key when it offered none with unsupp
     CHECK_CONTAINS(out, "-> Alert unsupported_extension(110): ServerHello: pre_shared_key, but we offered no PSK");
 }
 
+// RFC8446 4.2.11-11, 4.2.11-12, 4.6.1-1
 TEST_CASE("ch12 client answers a PSK selected with a suite of another hash with illegal_parameter (§4.2.11)") {
     TempDir temp;
     auto file = temp.file("session");
@@ -560,6 +577,7 @@ TEST_CASE("ch12 client answers a PSK selected with a suite of another hash with 
     CHECK_CONTAINS(out, "-> Alert illegal_parameter(47): ServerHello: TLS_AES_256_GCM_SHA384 does not use the hash of PSK 0");
 }
 
+// RFC8446 4.2.11-11, 4.2.11-12
 TEST_CASE("ch12 client answers a PSK without key_share when it offered only psk_dhe_ke with illegal_parameter (§4.2.11)") {
     TempDir temp;
     auto file = temp.file("session");
