@@ -21,6 +21,11 @@ std::string message_name(HandshakeType type) {
 }
 
 asio::awaitable<HandshakeMessage> Connection::read_handshake() {
+    if (pending_) {
+        auto message = std::move(*pending_);
+        pending_.reset();
+        co_return message;
+    }
     for (;;) {
         if (auto message = reader_.next()) co_return std::move(*message);
         auto record = co_await records_.read_record();
@@ -42,7 +47,7 @@ void Connection::expect_type(const HandshakeMessage& m, HandshakeType expected) 
 
 // RFC8446 5.1-5
 void Connection::check_no_partial_message() const {
-    if (!reader_.empty())
+    if (!reader_.empty() || pending_)
         throw AlertError(AlertDescription::unexpected_message,
                          "handshake bytes left over at a key change: a message must end its record (§5.1)");
 }

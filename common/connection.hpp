@@ -52,6 +52,22 @@ public:
         co_return std::pair<Message, Bytes>{std::move(message), std::move(m.raw)};
     }
 
+    // Chapter 14: the next message if it is a `Message` (decoded and traced, as read() does),
+    // else nullopt, and the message waits for the next read: for a message the peer may or may
+    // not send, such as the server's CertificateRequest (§4.3.2).
+    template <class Message>
+    asio::awaitable<std::optional<std::pair<Message, Bytes>>> read_if() {
+        auto m = co_await read_handshake();
+        if (m.msg_type != Message::msg_type) {
+            pending_ = std::move(m);
+            co_return std::nullopt;
+        }
+        auto message = Message::decode(m.body);
+        if (!trace().options().quiet)
+            trace().message(Direction::receive, message_label(message), message.describe(), m.raw);
+        co_return std::pair<Message, Bytes>{std::move(message), std::move(m.raw)};
+    }
+
     // Encodes, traces and sends one message in handshake records; returns its raw
     // bytes for the transcript hash.
     template <class Message>
@@ -93,6 +109,7 @@ public:
 private:
     RecordLayer records_;
     HandshakeReader reader_;
+    std::optional<HandshakeMessage> pending_;  // read by read_if() for another type: next in line
 };
 
 }  // namespace tls

@@ -816,8 +816,10 @@ std::vector<Bytes> load_certificate_chain_pem_file(const std::string& path) {
 // abort the handshake with a "decode_error" alert" (the caller checks that); otherwise a
 // chain that does not validate is rejected with the alert that says why (§6.2).
 // RFC8446 4.4.2.2-8
-void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
-                                const std::string& server_name, std::chrono::system_clock::time_point now) {
+namespace {
+
+void validate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
+                    const std::string& server_name, Botan::Usage_Type usage, std::chrono::system_clock::time_point now) {
     if (chain_der.empty()) throw AlertError(AlertDescription::bad_certificate, "the certificate chain is empty");
     std::vector<Botan::X509_Certificate> chain;
     for (std::size_t i = 0; i < chain_der.size(); ++i)
@@ -842,9 +844,9 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::
     const auto result = [&] {
         try {
             // TLS_SERVER_AUTH: a leaf restricted to other uses (extendedKeyUsage without
-            // serverAuth, keyUsage without digitalSignature) is not a server certificate.
-            return Botan::x509_path_validate(chain, restrictions, anchors, ip_literal ? "" : server_name,
-                                             Botan::Usage_Type::TLS_SERVER_AUTH, now);
+            // serverAuth, keyUsage without digitalSignature) is not a server certificate;
+            // TLS_CLIENT_AUTH the same for clientAuth.
+            return Botan::x509_path_validate(chain, restrictions, anchors, ip_literal ? "" : server_name, usage, now);
         } catch (const std::exception& e) {
             throw AlertError(AlertDescription::bad_certificate,
                              fmt::format("certificate chain rejected ({})", e.what()));
@@ -857,6 +859,18 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::
         throw AlertError(AlertDescription::bad_certificate,
                          fmt::format("certificate is for {}, not for IP address {}", names_of(chain.front()),
                                      server_name));
+}
+
+}  // namespace
+
+void validate_certificate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
+                                const std::string& server_name, std::chrono::system_clock::time_point now) {
+    validate_chain(chain_der, trust_anchor_pem_file, server_name, Botan::Usage_Type::TLS_SERVER_AUTH, now);
+}
+
+void validate_client_certificate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
+                                       std::chrono::system_clock::time_point now) {
+    validate_chain(chain_der, trust_anchor_pem_file, "", Botan::Usage_Type::TLS_CLIENT_AUTH, now);
 }
 
 std::string describe_certificate(BytesView der) {

@@ -252,6 +252,11 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der,
                                 const std::string& server_name,
                                 std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
+// Chapter 14: the same rules for a client's chain (§4.4.2.4), without a name to match; the
+// leaf must be usable for TLS client authentication (extendedKeyUsage clientAuth, if it has one).
+void validate_client_certificate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
+                                       std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
 // One line for traces: "subject CN=localhost, issuer CN=tls-by-hand test CA,
 // valid 2026-01-01 .. 2036-01-01, key ECDSA P-256". Never throws: a certificate that
 // cannot be read gives "malformed certificate (<why>)".
