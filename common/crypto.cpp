@@ -101,6 +101,12 @@ TranscriptHash::~TranscriptHash() = default;
 TranscriptHash::TranscriptHash(TranscriptHash&&) noexcept = default;
 TranscriptHash& TranscriptHash::operator=(TranscriptHash&&) noexcept = default;
 
+TranscriptHash TranscriptHash::copy() const {
+    TranscriptHash other(alg_);
+    other.impl_->running = impl_->running->copy_state();
+    return other;
+}
+
 void TranscriptHash::update(BytesView handshake_message_bytes) {
     impl_->running->update(handshake_message_bytes.data(), handshake_message_bytes.size());
 }

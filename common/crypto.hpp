@@ -57,6 +57,10 @@ public:
 
     void update(BytesView handshake_message_bytes);
     Bytes current() const;  // hash of everything so far, without finishing
+    // Chapter 14: an independent copy of the running hash. Post-handshake authentication
+    // (§4.4.1) hashes "ClientHello ... client Finished + CertificateRequest" for each request:
+    // each starts from a copy of the handshake's transcript.
+    TranscriptHash copy() const;
     HashAlg alg() const { return alg_; }
 
     // Chapter 10, §4.4.1: "When the server responds to a ClientHello with a

@@ -2,6 +2,7 @@
 #include "record_layer.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tls {
 
@@ -295,6 +296,16 @@ void RecordLayer::install_write(const SuiteInfo& suite, BytesView secret, std::s
     trace_.step(fmt::format("from now on we write records protected with the {} keys", sender));
     write_protection_.emplace(suite.aead, std::move(keys));
     write_keys_ = DirectionSecret{suite, Secret(secret.begin(), secret.end()), std::string(sender), 0};
+}
+
+const Secret& RecordLayer::write_secret() const {
+    if (!write_keys_) throw std::logic_error("write_secret: no write keys installed");
+    return write_keys_->secret;
+}
+
+const Secret& RecordLayer::read_secret() const {
+    if (!read_keys_) throw std::logic_error("read_secret: no read keys installed");
+    return read_keys_->secret;
 }
 
 void RecordLayer::drop_write_protection() {

@@ -132,6 +132,11 @@ public:
     // How many generations the keys have moved past their install (0 = *_traffic_secret_0).
     unsigned write_generation() const { return write_keys_ ? write_keys_->generation : 0; }
     unsigned read_generation() const { return read_keys_ ? read_keys_->generation : 0; }
+    // Chapter 14: the traffic secret each direction is at now. Post-handshake authentication
+    // keys its Finished from client_application_traffic_secret_N (§4.4.4): the client's write
+    // secret, the server's read secret. Throws std::logic_error before any install.
+    const Secret& write_secret() const;
+    const Secret& read_secret() const;
 
     // ---- Chapter 13: 0-RTT (§4.2.10) ----
     // A client that sent early data and got a HelloRetryRequest drops its early traffic

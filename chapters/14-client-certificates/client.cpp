@@ -377,13 +377,53 @@ asio::awaitable<void> send_client_certificate(tls::Connection& conn, const Optio
 }
 // ANCHOR_END: send_client_certificate
 
+// ANCHOR: ClientAuth
+// §4.6.2: "When the client has sent the "post_handshake_auth" extension (see Section 4.2.6), a
+// server MAY request client authentication at any time after the handshake has completed".
+// We offer it when we have a certificate. The answer — Certificate, CertificateVerify,
+// Finished — continues the handshake's transcript ("ClientHello ... client Finished +
+// CertificateRequest", §4.4.1), and its Finished is keyed from client_application_traffic_secret_N,
+// our current write secret (§4.4.4).
+class ClientAuth {
+public:
+    explicit ClientAuth(const Options& options) : options_(options) {}
+
+    // After our Finished: the transcript every post-handshake exchange starts from.
+    void start(const tls::TranscriptHash& transcript) { transcript_ = transcript.copy(); }
+
+    // RFC8446 4.6.2-1, 4.6.2-2
+    asio::awaitable<void> answer(tls::Connection& conn, const tls::HandshakeMessage& message) {
+        // "A client that receives a CertificateRequest message without having sent the
+        // "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
+        if (!options_.client_key || !transcript_)
+            throw tls::AlertError(tls::AlertDescription::unexpected_message,
+                                  "a CertificateRequest after the handshake, but we did not offer post_handshake_auth");
+        auto request = tls::CertificateRequest::decode(message.body);
+        conn.trace().message(tls::Direction::receive, "CertificateRequest", request.describe(), message.raw);
+        auto transcript = transcript_->copy();
+        transcript.update(message.raw);
+        // "All of the client's messages for a given response MUST appear consecutively on the
+        // wire": held, and sent in one write.
+        conn.records().hold_writes();
+        co_await send_client_certificate(conn, options_, request, transcript);
+        tls::Finished finished{tls::finished_verify_data(transcript.alg(), conn.records().write_secret(), transcript.current())};
+        co_await conn.write(finished);
+        co_await conn.records().flush();
+    }
+
+private:
+    const Options& options_;
+    std::optional<tls::TranscriptHash> transcript_;
+};
+// ANCHOR_END: ClientAuth
+
 // ANCHOR: post_handshake
 // §4.6: after the handshake the server may still send handshake messages. We keep each
 // NewSessionTicket (§4.6.1) and act on KeyUpdate (§4.6.3); anything else is an
 // unexpected_message, never a crash (an EndOfEarlyData from a server too).
 // RFC8446 4.5-3
 asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TLSPlaintext& record,
-                                            tls::HandshakeReader& reader, Tickets& tickets) {
+                                            tls::HandshakeReader& reader, Tickets& tickets, ClientAuth& auth) {
     reader.feed(record.fragment);
     while (auto message = reader.next()) {
         if (message->msg_type == tls::HandshakeType::key_update) {
@@ -392,9 +432,14 @@ asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TL
             co_await conn.receive_key_update(update, reader);
             continue;
         }
-        if (message->msg_type != tls::HandshakeType::new_session_ticket)
+        if (message->msg_type != tls::HandshakeType::new_session_ticket &&
+            message->msg_type != tls::HandshakeType::certificate_request)
             throw tls::AlertError(tls::AlertDescription::unexpected_message,
                                   "post-handshake " + tls::message_name(message->msg_type) + " is not handled");
+        if (message->msg_type == tls::HandshakeType::certificate_request) {
+            co_await auth.answer(conn, *message);
+            continue;
+        }
         auto ticket = tls::NewSessionTicket::decode(message->body);
         conn.trace().message(tls::Direction::receive, "NewSessionTicket", ticket.describe(), message->raw);
         tickets.receive(conn.trace(), ticket);
@@ -407,13 +452,13 @@ asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TL
 // application data. Returns false if the stream ended without close_notify (§6.1: truncation).
 // The HandshakeReader lives as long as the connection: a post-handshake message may span records.
 template <class OnData>
-asio::awaitable<bool> receive(tls::Connection& conn, tls::HandshakeReader& post_handshake, Tickets& tickets,
+asio::awaitable<bool> receive(tls::Connection& conn, tls::HandshakeReader& post_handshake, Tickets& tickets, ClientAuth& auth,
                               OnData on_data) {
     while (auto record = co_await conn.records().read_record()) {
         if (record->type == tls::ContentType::application_data) {
             if (!on_data(record->fragment)) co_return true;
         } else if (record->type == tls::ContentType::handshake) {
-            co_await handle_post_handshake(conn, *record, post_handshake, tickets);
+            co_await handle_post_handshake(conn, *record, post_handshake, tickets, auth);
         } else {
             throw tls::AlertError(tls::AlertDescription::unexpected_message, "unexpected " + name(record->type) + " record");
         }
@@ -440,14 +485,14 @@ asio::awaitable<void> send_data(tls::Connection& conn, const Options& options, t
 
 // ANCHOR: exchange_message
 // --message: send it --repeat times, reading each echo back, then close with close_notify (§6.1).
-asio::awaitable<void> exchange_message(tls::Connection& conn, const Options& options, Tickets& tickets) {
+asio::awaitable<void> exchange_message(tls::Connection& conn, const Options& options, Tickets& tickets, ClientAuth& auth) {
     const auto& message = *options.message;
     tls::HandshakeReader post_handshake;
     std::uint64_t since_update = 0;
     for (int i = 0; i < options.repeat; ++i) {
         co_await send_data(conn, options, tls::to_bytes(message), since_update);
         std::string reply;
-        bool clean = co_await receive(conn, post_handshake, tickets, [&](tls::BytesView data) {
+        bool clean = co_await receive(conn, post_handshake, tickets, auth, [&](tls::BytesView data) {
             reply += tls::to_string(data);
             return reply.size() < message.size();  // keep reading until the whole echo is back
         });
@@ -457,7 +502,7 @@ asio::awaitable<void> exchange_message(tls::Connection& conn, const Options& opt
         conn.trace().result(fmt::format("received message: {}", tls::text_or_hex(tls::to_bytes(reply))));
     }
     co_await conn.records().send_alert(tls::AlertDescription::close_notify);
-    if (!co_await receive(conn, post_handshake, tickets, [](tls::BytesView) { return true; }))
+    if (!co_await receive(conn, post_handshake, tickets, auth, [](tls::BytesView) { return true; }))
         throw tls::Truncated("the server closed without close_notify: the data may be truncated");
 }
 // ANCHOR_END: exchange_message
@@ -482,9 +527,9 @@ asio::awaitable<void> send_stdin(tls::Connection& conn, const Options& options, 
 }
 
 asio::awaitable<void> print_received(tls::Connection& conn, tls::StdinLines& lines, bool& server_finished,
-                                     Tickets& tickets) {
+                                     Tickets& tickets, ClientAuth& auth) {
     tls::HandshakeReader post_handshake;
-    bool clean = co_await receive(conn, post_handshake, tickets, [](tls::BytesView data) {
+    bool clean = co_await receive(conn, post_handshake, tickets, auth, [](tls::BytesView data) {
         std::fwrite(data.data(), 1, data.size(), stdout);
         std::fflush(stdout);
         return true;
@@ -494,7 +539,7 @@ asio::awaitable<void> print_received(tls::Connection& conn, tls::StdinLines& lin
     if (!clean) throw tls::Truncated("the server closed without close_notify: the data may be truncated");
 }
 
-asio::awaitable<void> interactive(tls::Connection& conn, const Options& options, Tickets& tickets) {
+asio::awaitable<void> interactive(tls::Connection& conn, const Options& options, Tickets& tickets, ClientAuth& auth) {
     tls::StdinLines lines(co_await asio::this_coro::executor);
     bool server_finished = false, sent_close_notify = false;
     // Both directions run together, and both have ended before `lines` and the flags go: if
@@ -503,7 +548,7 @@ asio::awaitable<void> interactive(tls::Connection& conn, const Options& options,
     auto [order, stdin_error, server_error] =
         co_await asio::experimental::make_parallel_group(
             asio::co_spawn(executor, send_stdin(conn, options, lines, server_finished, sent_close_notify), asio::experimental::deferred),
-            asio::co_spawn(executor, print_received(conn, lines, server_finished, tickets), asio::experimental::deferred))
+            asio::co_spawn(executor, print_received(conn, lines, server_finished, tickets, auth), asio::experimental::deferred))
             .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
     // The first failure is the one to report; the other side's is only its cancellation.
     for (auto side : order)
@@ -518,7 +563,7 @@ asio::awaitable<void> interactive(tls::Connection& conn, const Options& options,
 // `flight`: if it holds a FirstFlight, we send that again (--replay); if we offer early data,
 // we leave ours in it. `early_data_accepted` says whether the server took our early data.
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const tls::Inputs& inputs,
-                                const std::optional<tls::TakenTicket>& resume, Tickets& tickets,
+                                const std::optional<tls::TakenTicket>& resume, Tickets& tickets, ClientAuth& auth,
                                 std::optional<FirstFlight>& flight, bool& early_data_accepted) {
     const bool replaying = flight.has_value();
     KeyShares shares;  // fresh keys, or the RFC's (--rfc8448)
@@ -527,6 +572,10 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     if (replaying) shares = flight->shares;
     // --rfc8448 sends the RFC's ClientHello, with its fields and extensions, not ours.
     auto client_hello = inputs.rfc8448() ? inputs.rfc8448()->client_hello : build_client_hello(options, shares);
+    // §4.2.6: "The "post_handshake_auth" extension is used to indicate that a client is willing
+    // to perform post-handshake authentication": we are when we have a certificate.
+    if (options.client_key && !inputs.rfc8448())
+        client_hello.extensions.push_back(tls::Extension{tls::ExtensionType::post_handshake_auth, {}});
     // ANCHOR: offer_early_data
     // §4.2.10: early data only with a ticket whose NewSessionTicket allowed it, and no more than
     // its max_early_data_size. The early_data extension goes before pre_shared_key, the last.
@@ -804,6 +853,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     auto resumption_master_secret = app_keys.master_secret.resumption_master_secret(transcript.current());
     conn.trace().value("resumption_master_secret", resumption_master_secret);
     tickets.start(options.server_name, server_hello.cipher_suite, std::move(resumption_master_secret));
+    auth.start(transcript);  // ClientHello ... client Finished, for a CertificateRequest later (§4.6.2)
     // ANCHOR_END: resumption_master_secret
 }
 // ANCHOR_END: handshake
@@ -813,12 +863,12 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
 // and, with --message (an echo server), the server's echo of it. The program is the
 // application §4.2.10 leaves the choice to; we negotiate no ALPN, so the protocol cannot change.
 // RFC8446 4.2.10-13, 4.2.10-14
-asio::awaitable<void> early_data_echo(tls::Connection& conn, const Options& options, bool accepted, Tickets& tickets) {
+asio::awaitable<void> early_data_echo(tls::Connection& conn, const Options& options, bool accepted, Tickets& tickets, ClientAuth& auth) {
     if (!accepted) co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(options.early_data));
     if (!options.message) co_return;  // standard input mode: what the server sends is printed as it comes
     std::string reply;
     tls::HandshakeReader post_handshake;
-    bool clean = co_await receive(conn, post_handshake, tickets, [&](tls::BytesView data) {
+    bool clean = co_await receive(conn, post_handshake, tickets, auth, [&](tls::BytesView data) {
         reply += tls::to_string(data);
         return reply.size() < options.early_data.size();
     });
@@ -835,14 +885,15 @@ asio::awaitable<int> connect_once(const Options& options, const tls::Inputs& inp
     auto socket = co_await tls::connect(options.host, options.port, trace);
     tls::Connection conn(socket, trace, tls::Role::client);
     conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
+    ClientAuth auth(options);  // for a CertificateRequest after the handshake (§4.6.2)
     bool early_data_accepted = false;
-    if (!co_await tls::guarded(conn.records(), handshake(conn, options, inputs, resume, tickets, flight, early_data_accepted)))
+    if (!co_await tls::guarded(conn.records(), handshake(conn, options, inputs, resume, tickets, auth, flight, early_data_accepted)))
         co_return 1;
     if (!options.early_data.empty() &&
-        !co_await tls::guarded(conn.records(), early_data_echo(conn, options, early_data_accepted, tickets)))
+        !co_await tls::guarded(conn.records(), early_data_echo(conn, options, early_data_accepted, tickets, auth)))
         co_return 1;
-    if (options.message) co_return co_await tls::guarded(conn.records(), exchange_message(conn, options, tickets)) ? 0 : 1;
-    co_return co_await tls::guarded(conn.records(), interactive(conn, options, tickets)) ? 0 : 1;
+    if (options.message) co_return co_await tls::guarded(conn.records(), exchange_message(conn, options, tickets, auth)) ? 0 : 1;
+    co_return co_await tls::guarded(conn.records(), interactive(conn, options, tickets, auth)) ? 0 : 1;
 }
 
 // ANCHOR: run

@@ -36,6 +36,7 @@ struct Options : tls::ServerOptions {
     std::uint32_t max_early_data = 16384;  // early data our tickets allow (0: no 0-RTT); OpenSSL's default is 16384 too
     std::string client_ca;                 // trust anchors for client certificates; empty: we ask for none
     bool require_client_cert = false;      // refuse a client without a certificate (certificate_required)
+    bool post_handshake_auth = false;      // ask for the client's certificate after the handshake (§4.6.2)
 };
 
 // The schemes we accept in the client's CertificateVerify, sent in our CertificateRequest.
@@ -523,61 +524,146 @@ asio::awaitable<tls::Bytes> send_certificate_request(tls::Connection& conn) {
 // ANCHOR_END: send_certificate_request
 
 // ANCHOR: read_client_certificate
-// §4.4.2: the client's answer, after our Finished: its chain, or an empty one. Returns a line
-// for the trace: who the client is, or that it is anonymous.
+// §4.4.2: the client's Certificate, in answer to our CertificateRequest: its chain, or an empty
+// one. Returns the chain (empty: the client declined, and we go on without it).
 // RFC8446 4.4.2-16, 4.4.2.4-2, 4.4.2.4-3
-asio::awaitable<std::string> read_client_certificate(tls::Connection& conn, const Options& options,
-                                                     tls::TranscriptHash& transcript) {
-    auto [certificate, raw] = co_await conn.read<tls::Certificate>();
-    transcript.update(raw);
+std::vector<tls::Bytes> check_client_certificate(tls::Trace& trace, const Options& options,
+                                                 const tls::Certificate& certificate, tls::BytesView context) {
     // §4.4.2: "If this message is in response to a CertificateRequest, the value of
-    // certificate_request_context in that message" — ours was empty.
-    if (!certificate.certificate_request_context.empty())
+    // certificate_request_context in that message."
+    if (certificate.certificate_request_context != tls::Bytes(context.begin(), context.end()))
         throw tls::AlertError(tls::AlertDescription::illegal_parameter,
-                              "certificate_request_context differs from our CertificateRequest's (empty)");
+                              "certificate_request_context differs from our CertificateRequest's");
     // §4.4.2.4: "If the client does not send any certificates (i.e., it sends an empty
     // Certificate message), the server MAY at its discretion either continue the handshake
     // without client authentication or abort the handshake with a "certificate_required" alert."
+    std::vector<tls::Bytes> chain;
     if (certificate.certificate_list.empty()) {
         if (options.require_client_cert)
             throw tls::AlertError(tls::AlertDescription::certificate_required, "the client sent no certificate");
-        co_return "anonymous: the client sent an empty Certificate, and we go on without it";
+        return chain;
     }
-    std::vector<tls::Bytes> chain;
     for (auto& entry : certificate.certificate_list) {
-        conn.trace().value("certificate", [&] { return tls::describe_certificate(entry.cert_data); });
+        trace.value("certificate", [&] { return tls::describe_certificate(entry.cert_data); });
         chain.push_back(entry.cert_data);
     }
     // The rules a client applies to a server's chain (§4.4.2.4), for clientAuth: each
     // failure names its alert (bad_certificate, unknown_ca, certificate_expired...).
     tls::validate_client_certificate_chain(chain, options.client_ca);
-    conn.trace().value("certificate chain", "trusted as a client (anchors from " + options.client_ca + ")");
+    trace.value("certificate chain", "trusted as a client (anchors from " + options.client_ca + ")");
+    return chain;
+}
 
-    // §4.4.3: the signature over Transcript-Hash(ClientHello ... client Certificate), with the
-    // client's context string, so that it can never pass for a server's.
-    auto content = tls::certificate_verify_content(/*server=*/false, transcript.current());
-    auto [verify, verify_raw] = co_await conn.read<tls::CertificateVerify>();
-    // RFC8446 4.4.3-4, 4.4.3-9, 4.4.3-10
+// §4.4.3: the signature over Transcript-Hash(... client Certificate), with the client's context
+// string, so that it can never pass for a server's, in a scheme we offered.
+// RFC8446 4.4.3-4, 4.4.3-9, 4.4.3-10
+void check_client_certificate_verify(const tls::CertificateVerify& verify, tls::BytesView leaf,
+                                     tls::BytesView transcript_hash) {
     if (std::find(client_signature_schemes.begin(), client_signature_schemes.end(), verify.algorithm) ==
         client_signature_schemes.end())
         throw tls::AlertError(tls::AlertDescription::illegal_parameter,
                               "CertificateVerify uses a scheme we did not offer: " + name(verify.algorithm));
-    if (!tls::verify_signature(chain.front(), verify.algorithm, content, verify.signature))
+    auto content = tls::certificate_verify_content(/*server=*/false, transcript_hash);
+    if (!tls::verify_signature(leaf, verify.algorithm, content, verify.signature))
         throw tls::AlertError(tls::AlertDescription::decrypt_error, "the client's CertificateVerify does not verify");
+}
+
+// In the handshake: Certificate, then CertificateVerify unless the Certificate was empty.
+// Returns a line for the trace: who the client is, or that it is anonymous.
+asio::awaitable<std::string> read_client_certificate(tls::Connection& conn, const Options& options,
+                                                     tls::TranscriptHash& transcript) {
+    auto [certificate, raw] = co_await conn.read<tls::Certificate>();
+    transcript.update(raw);
+    auto chain = check_client_certificate(conn.trace(), options, certificate, {});  // ours was empty
+    if (chain.empty()) co_return "anonymous: the client sent an empty Certificate, and we go on without it";
+    const auto hash = transcript.current();
+    auto [verify, verify_raw] = co_await conn.read<tls::CertificateVerify>();
+    check_client_certificate_verify(verify, chain.front(), hash);
     transcript.update(verify_raw);
     co_return "authenticated: " + tls::describe_certificate(chain.front());
 }
 // ANCHOR_END: read_client_certificate
 
+// ANCHOR: PostHandshakeAuth
+// §4.6.2: "When the client has sent the "post_handshake_auth" extension (see Section 4.2.6), a
+// server MAY request client authentication at any time after the handshake has completed by
+// sending a CertificateRequest message." Its context is not empty, and the answer — Certificate,
+// CertificateVerify, Finished — is hashed after "ClientHello ... client Finished +
+// CertificateRequest" (§4.4.1), its Finished keyed from client_application_traffic_secret_N
+// (§4.4.4). The client may send other data before it answers.
+struct PostHandshakeAuth {
+    enum class Expect { nothing, certificate, certificate_verify, finished };
+    Expect expect = Expect::nothing;
+    std::optional<tls::TranscriptHash> transcript;  // the handshake's, then the exchange's messages
+    tls::Bytes context;                              // our CertificateRequest's
+    std::vector<tls::Bytes> chain;                   // the client's, once its Certificate came
+    // "All of the client's messages for a given response MUST appear consecutively on the wire
+    // with no intervening messages of other types": between its Certificate and its Finished.
+    bool answering() const { return expect == Expect::certificate_verify || expect == Expect::finished; }
+};
+
+// RFC8446 4.6.2-1, 4.3.2-2
+asio::awaitable<void> request_client_certificate(tls::Connection& conn, const tls::TranscriptHash& transcript,
+                                                 PostHandshakeAuth& pha) {
+    tls::CertificateRequest request;
+    request.certificate_request_context = tls::random_bytes(8);
+    request.extensions = {tls::make_signature_algorithms(client_signature_schemes)};
+    pha.transcript = transcript.copy();  // ClientHello ... client Finished
+    pha.context = request.certificate_request_context;
+    pha.transcript->update(co_await conn.write(request));
+    pha.expect = PostHandshakeAuth::Expect::certificate;
+}
+
+// One message of the client's answer, in its turn.
+void answer_message(tls::Connection& conn, const Options& options, const tls::HandshakeMessage& message,
+                    PostHandshakeAuth& pha) {
+    using Expect = PostHandshakeAuth::Expect;
+    auto& transcript = *pha.transcript;
+    if (pha.expect == Expect::certificate) {
+        auto certificate = tls::Certificate::decode(message.body);
+        conn.trace().message(tls::Direction::receive, "Certificate", certificate.describe(), message.raw);
+        transcript.update(message.raw);
+        pha.chain = check_client_certificate(conn.trace(), options, certificate, pha.context);
+        pha.expect = pha.chain.empty() ? Expect::finished : Expect::certificate_verify;
+    } else if (pha.expect == Expect::certificate_verify) {
+        auto verify = tls::CertificateVerify::decode(message.body);
+        conn.trace().message(tls::Direction::receive, "CertificateVerify", verify.describe(), message.raw);
+        check_client_certificate_verify(verify, pha.chain.front(), transcript.current());
+        transcript.update(message.raw);
+        pha.expect = Expect::finished;
+    } else {
+        // RFC8446 4.4.4-1
+        auto finished = tls::Finished::decode(message.body, tls::hash_length(transcript.alg()));
+        conn.trace().message(tls::Direction::receive, "Finished", finished.describe(), message.raw);
+        auto expected = tls::finished_verify_data(transcript.alg(), conn.records().read_secret(), transcript.current());
+        if (!tls::constant_time_equal(finished.verify_data, expected))
+            throw tls::AlertError(tls::AlertDescription::decrypt_error, "the client's post-handshake Finished does not match");
+        conn.trace().result(pha.chain.empty() ? std::string("client declined to authenticate after the handshake")
+                                              : "client authenticated after the handshake: " +
+                                                    tls::describe_certificate(pha.chain.front()));
+        pha = PostHandshakeAuth{};
+    }
+}
+// ANCHOR_END: PostHandshakeAuth
+
 // RFC8446 4.1.2-3
 // ANCHOR: post_handshake
 // §4.6: after the handshake a client may still send handshake messages. We take KeyUpdate
-// (§4.6.3); anything else is an unexpected_message. A KeyUpdate must end its record (§5.1).
-asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TLSPlaintext& record,
-                                            tls::HandshakeReader& reader) {
+// (§4.6.3) and the answer to our post-handshake CertificateRequest (§4.6.2); anything else is
+// an unexpected_message. A KeyUpdate must end its record (§5.1).
+asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const Options& options, const tls::TLSPlaintext& record,
+                                            tls::HandshakeReader& reader, PostHandshakeAuth& pha) {
     reader.feed(record.fragment);
     while (auto message = reader.next()) {
-        if (message->msg_type != tls::HandshakeType::key_update)
+        using Expect = PostHandshakeAuth::Expect;
+        const auto expected = pha.expect == Expect::certificate          ? tls::HandshakeType::certificate
+                              : pha.expect == Expect::certificate_verify ? tls::HandshakeType::certificate_verify
+                                                                         : tls::HandshakeType::finished;
+        if (pha.expect != Expect::nothing && message->msg_type == expected) {
+            answer_message(conn, options, *message, pha);
+            continue;
+        }
+        if (message->msg_type != tls::HandshakeType::key_update || pha.answering())
             throw tls::AlertError(tls::AlertDescription::unexpected_message,
                                   "post-handshake " + tls::message_name(message->msg_type) + " from a client");
         auto update = tls::KeyUpdate::decode(message->body);  // a bad request_update: illegal_parameter
@@ -590,7 +676,8 @@ asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const tls::TL
 // ANCHOR: echo
 // §5: application data, protected with the application traffic keys, until the client's
 // close_notify, which we answer with our own (§6.1). Between records, the KeyUpdates.
-asio::awaitable<void> echo(tls::Connection& conn, const Options& options, const tls::Bytes& early_data) {
+asio::awaitable<void> echo(tls::Connection& conn, const Options& options, const tls::Bytes& early_data,
+                           PostHandshakeAuth& pha) {
     std::size_t total = 0;
     // ANCHOR: echo_early_data
     // RFC8446 E.5-4
@@ -608,12 +695,18 @@ asio::awaitable<void> echo(tls::Connection& conn, const Options& options, const 
     tls::HandshakeReader post_handshake;
     while (auto record = co_await conn.records().read_record()) {
         if (record->type == tls::ContentType::handshake) {
-            co_await handle_post_handshake(conn, *record, post_handshake);
+            co_await handle_post_handshake(conn, options, *record, post_handshake, pha);
             continue;
         }
         if (record->type != tls::ContentType::application_data)
             throw tls::AlertError(tls::AlertDescription::unexpected_message,
                                   fmt::format("unexpected {} record after the handshake", name(record->type)));
+        // RFC8446 4.6.2-3
+        // §4.6.2: the client's answer comes "consecutively on the wire with no intervening
+        // messages of other types"; and a handshake message may not be cut by data (§5.1).
+        if (pha.answering() || !post_handshake.empty())
+            throw tls::AlertError(tls::AlertDescription::unexpected_message,
+                                  "application data inside a handshake message or the client's certificate answer");
         total += record->fragment.size();
         conn.trace().value("echo", fmt::format("{} bytes", record->fragment.size()));
         co_await conn.records().write_records(tls::ContentType::application_data, record->fragment);
@@ -641,7 +734,8 @@ asio::awaitable<void> echo(tls::Connection& conn, const Options& options, const 
 // ANCHOR: handshake
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const Credentials& credentials,
                                 const tls::Inputs& inputs, const tls::CookieKey& cookie_key,
-                                tls::TicketKeys& ticket_keys, tls::UsedTickets& used_tickets, tls::Bytes& early_data) {
+                                tls::TicketKeys& ticket_keys, tls::UsedTickets& used_tickets, tls::Bytes& early_data,
+                                PostHandshakeAuth& pha) {
     auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
     conn.records().allow_compatibility_ccs(true);  // §5: any time after the first ClientHello
     check_client_hello(client_hello);
@@ -841,6 +935,17 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     conn.trace().value("resumption_master_secret", resumption_master_secret);
     co_await send_tickets(conn, options, ticket_keys, negotiated.cipher_suite, resumption_master_secret, client_hello);
     // ANCHOR_END: resumption_master_secret
+
+    // ANCHOR: request_after_handshake
+    // §4.6.2: with --post-handshake-auth, our CertificateRequest after the handshake, to a
+    // client that offered post_handshake_auth (§4.2.6); its answer comes in the echo loop.
+    if (options.post_handshake_auth) {
+        if (!client_hello.has_extension(tls::ExtensionType::post_handshake_auth))
+            conn.trace().step("the client did not offer post_handshake_auth: we cannot ask for its certificate now (§4.6.2)");
+        else
+            co_await request_client_certificate(conn, transcript, pha);
+    }
+    // ANCHOR_END: request_after_handshake
 }
 // ANCHOR_END: handshake
 
@@ -853,10 +958,11 @@ asio::awaitable<void> serve_connection(const Options& options, const Credentials
     // A client that stalls mid-handshake is cut off after --handshake-timeout seconds;
     // every connection has its own coroutine, so the others never wait for it.
     tls::Bytes early_data;  // what the client sent as 0-RTT, if we accepted it
+    PostHandshakeAuth pha;  // a certificate we asked for after the handshake (§4.6.2)
     tls::Watchdog watchdog(socket, std::chrono::seconds(options.handshake_timeout), trace);
-    if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials, inputs, cookie_key, ticket_keys, used_tickets, early_data))) co_return;
+    if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials, inputs, cookie_key, ticket_keys, used_tickets, early_data, pha))) co_return;
     watchdog.disarm();
-    co_await tls::guarded(conn.records(), echo(conn, options, early_data));
+    co_await tls::guarded(conn.records(), echo(conn, options, early_data, pha));
     // ANCHOR_END: serve
 }
 
@@ -897,12 +1003,15 @@ int main(int argc, char** argv) {
     app.add_flag("--require-client-cert", options.require_client_cert,
                  "Refuse a client that sends no certificate (certificate_required); needs --client-ca")
         ->needs("--client-ca");
+    app.add_flag("--post-handshake-auth", options.post_handshake_auth,
+                 "Ask for the client's certificate after the handshake, if it offers post_handshake_auth (§4.6.2)")
+        ->needs("--client-ca");
     app.add_flag("--allow-psk-ke", options.allow_psk_ke,
                  "Resume with the PSK alone when the client offers only psk_ke: no (EC)DHE, no forward secrecy (§4.2.9)");
     tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
     tls::add_rfc8448_option(app, inputs, {"--cert", "--key", "--key-update-every", "--tickets", "--ticket-key",
                                           "--ticket-lifetime", "--allow-psk-ke", "--max-early-data", "--client-ca",
-                                          "--require-client-cert"});
+                                          "--require-client-cert", "--post-handshake-auth"});
     CLI11_PARSE(app, argc, argv);
     if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key
         options.cert = rfc->certificate_file;
