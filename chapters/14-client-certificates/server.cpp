@@ -918,7 +918,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         conn.install(suite, keys.client_handshake_traffic_secret);
     }
     // The client's Certificate and CertificateVerify come before its Finished, which covers them.
-    std::string client_identity = "no client certificate asked for";
+    std::string client_identity = "not asked for a certificate";
     if (ask_client) client_identity = co_await read_client_certificate(conn, options, transcript);
     // RFC8446 4.4.4-1
     co_await tls::read_finished(conn, keys.client_handshake_traffic_secret, transcript);
