@@ -879,6 +879,14 @@ void validate_client_certificate_chain(const std::vector<Bytes>& chain_der, cons
     validate_chain(chain_der, trust_anchor_pem_file, "", Botan::Usage_Type::TLS_CLIENT_AUTH, now);
 }
 
+bool certificate_matches_name(BytesView der, std::string_view dns_name) {
+    try {
+        return parse_certificate(der, "the certificate").matches_dns_name(std::string(dns_name));
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 std::string describe_certificate(BytesView der) {
     try {
         return describe(parse_certificate(der, "the certificate"));

@@ -261,6 +261,11 @@ void validate_certificate_chain(const std::vector<Bytes>& chain_der,
 void validate_client_certificate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
                                        std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
+// Chapter 15: whether a certificate is for this DNS name (its SANs, as validation matches them);
+// false for a certificate that cannot be read. Servers pick among their certificates with it
+// by the client's server_name (RFC 6066 §3).
+bool certificate_matches_name(BytesView der, std::string_view dns_name);
+
 // One line for traces: "subject CN=localhost, issuer CN=tls-by-hand test CA,
 // valid 2026-01-01 .. 2036-01-01, key ECDSA P-256". Never throws: a certificate that
 // cannot be read gives "malformed certificate (<why>)".
