@@ -353,7 +353,8 @@ private:
 // listed. "If the client does not have an appropriate certificate to send" — none, or no scheme
 // the server accepts for our key — it sends a Certificate "containing no certificates" and no
 // CertificateVerify (§4.4.2, §4.4.2.3).
-// RFC8446 4.4.2-15, 4.4.2.3-1, 4.4.3-2, 4.3.2-5
+// Our Certificate is X.509 and carries no extensions (none were requested).
+// RFC8446 4.4.2-2, 4.4.2-3, 4.4.2-4, 4.4.3-2, 4.4.3-3, 4.4.3-5, 4.4.3-6, 4.4.2-7, 4.4.2.3-1
 asio::awaitable<void> send_client_certificate(tls::Connection& conn, const Options& options,
                                               const tls::CertificateRequest& request, tls::TranscriptHash& transcript) {
     std::optional<tls::SignatureScheme> scheme;
@@ -394,7 +395,7 @@ public:
     // After our Finished: the transcript every post-handshake exchange starts from.
     void start(const tls::TranscriptHash& transcript) { transcript_ = transcript.copy(); }
 
-    // RFC8446 4.6.2-1, 4.6.2-2
+    // RFC8446 4.6.2-1, 4.6.2-2, 4.6.2-3, 4.6.2-4, 4.6.2-5
     asio::awaitable<void> answer(tls::Connection& conn, const tls::HandshakeMessage& message) {
         // "A client that receives a CertificateRequest message without having sent the
         // "post_handshake_auth" extension MUST send an "unexpected_message" fatal alert."
@@ -804,7 +805,8 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // EncryptedExtensions (never in a resumed handshake: read<Finished> refuses it there).
     // "This field SHALL be zero length unless used for the post-handshake authentication
     // exchanges": the context of a request in the handshake is empty.
-    // RFC8446 4.3.2-1
+    // CertificateRequest::decode keeps extensions it does not know; we read signature_algorithms.
+    // RFC8446 4.3.2-1, 4.3.2-3, 4.3.2-6
     std::optional<tls::CertificateRequest> certificate_request;
     if (!selected) {
         if (auto request = co_await conn.read_if<tls::CertificateRequest>()) {

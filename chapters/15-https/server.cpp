@@ -48,7 +48,7 @@ struct Options : tls::ServerOptions {
 };
 
 // The schemes we accept in the client's CertificateVerify, sent in our CertificateRequest.
-// RFC8446 4.3.2-3
+// RFC8446 4.3.2-5
 const std::vector<tls::SignatureScheme> client_signature_schemes = {
     tls::SignatureScheme::ecdsa_secp256r1_sha256, tls::SignatureScheme::rsa_pss_rsae_sha256, tls::SignatureScheme::ed25519,
     tls::SignatureScheme::rsa_pss_rsae_sha384, tls::SignatureScheme::rsa_pss_rsae_sha512};
@@ -560,7 +560,7 @@ asio::awaitable<tls::Bytes> read_early_data(tls::Connection& conn, std::uint32_t
 // certificate from the client." The certificate_request_context is empty in the handshake
 // ("This field SHALL be zero length unless used for the post-handshake authentication
 // exchanges"); signature_algorithms says which signatures we can check.
-// RFC8446 4.3.2-1, 4.3.2-2
+// RFC8446 4.3.2-1, 4.3.2-3, 4.3.2-5
 asio::awaitable<tls::Bytes> send_certificate_request(tls::Connection& conn) {
     tls::CertificateRequest request;
     request.extensions = {tls::make_signature_algorithms(client_signature_schemes)};
@@ -571,7 +571,7 @@ asio::awaitable<tls::Bytes> send_certificate_request(tls::Connection& conn) {
 // ANCHOR: read_client_certificate
 // §4.4.2: the client's Certificate, in answer to our CertificateRequest: its chain, or an empty
 // one. Returns the chain (empty: the client declined, and we go on without it).
-// RFC8446 4.4.2-16, 4.4.2.4-2, 4.4.2.4-3
+// RFC8446 4.4.2-9, 4.4.2.4-2, 4.4.2.4-3
 std::vector<tls::Bytes> check_client_certificate(tls::Trace& trace, const Options& options,
                                                  const tls::Certificate& certificate, tls::BytesView context) {
     // §4.4.2: "If this message is in response to a CertificateRequest, the value of
@@ -601,7 +601,7 @@ std::vector<tls::Bytes> check_client_certificate(tls::Trace& trace, const Option
 
 // §4.4.3: the signature over Transcript-Hash(... client Certificate), with the client's context
 // string, so that it can never pass for a server's, in a scheme we offered.
-// RFC8446 4.4.3-4, 4.4.3-9, 4.4.3-10
+// RFC8446 4.4.3-5, 4.4.3-9, 4.4.3-10
 void check_client_certificate_verify(const tls::CertificateVerify& verify, tls::BytesView leaf,
                                      tls::BytesView transcript_hash) {
     if (std::find(client_signature_schemes.begin(), client_signature_schemes.end(), verify.algorithm) ==
@@ -647,7 +647,7 @@ struct PostHandshakeAuth {
     bool answering() const { return expect == Expect::certificate_verify || expect == Expect::finished; }
 };
 
-// RFC8446 4.6.2-1, 4.3.2-2
+// RFC8446 4.3.2-2, 4.3.2-4, 4.3.2-7
 asio::awaitable<void> request_client_certificate(tls::Connection& conn, const tls::TranscriptHash& transcript,
                                                  PostHandshakeAuth& pha) {
     tls::CertificateRequest request;
@@ -695,7 +695,8 @@ void answer_message(tls::Connection& conn, const Options& options, const tls::Ha
 // ANCHOR: post_handshake
 // §4.6: after the handshake a client may still send handshake messages. We take KeyUpdate
 // (§4.6.3) and the answer to our post-handshake CertificateRequest (§4.6.2); anything else is
-// an unexpected_message. A KeyUpdate must end its record (§5.1).
+// an unexpected_message. A KeyUpdate must end its record (§5.1). Data may come before the answer.
+// RFC8446 4.6.2-6
 asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const Options& options, const tls::TLSPlaintext& record,
                                             tls::HandshakeReader& reader, PostHandshakeAuth& pha) {
     reader.feed(record.fragment);
@@ -785,7 +786,7 @@ Parsed parse_request(std::string& buffer) {
             return {std::nullopt, 400};
         request.headers.emplace_back(lower(line.substr(0, colon)), trim_spaces(line.substr(colon + 1)));
     }
-    // §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
+    // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
     // message that lacks a Host header field".
     if (request.version == "HTTP/1.1" && request.header("host").empty()) return {std::nullopt, 400};
     // We take no request bodies: the files are read-only.
@@ -930,7 +931,7 @@ asio::awaitable<void> serve_http(tls::Connection& conn, const Options& options, 
         if (record->type != tls::ContentType::application_data)
             throw tls::AlertError(tls::AlertDescription::unexpected_message,
                                   fmt::format("unexpected {} record after the handshake", name(record->type)));
-        // RFC8446 4.6.2-3
+        // RFC8446 4.6.2-4
         // §4.6.2: the client's answer comes "consecutively on the wire with no intervening
         // messages of other types"; and a handshake message may not be cut by data (§5.1).
         if (pha.answering() || !post_handshake.empty())
@@ -1114,7 +1115,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // ANCHOR: request_client_certificate
     // §4.3.2: "Servers which are authenticating with a PSK MUST NOT send the CertificateRequest
     // message in the main handshake": only a full handshake asks.
-    // RFC8446 4.3.2-4
+    // RFC8446 4.3.2-7
     const bool ask_client = !resumption && !options.client_ca.empty();
     if (ask_client) transcript.update(co_await send_certificate_request(conn));
     // ANCHOR_END: request_client_certificate
@@ -1168,6 +1169,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // ANCHOR: request_after_handshake
     // §4.6.2: with --post-handshake-auth, our CertificateRequest after the handshake, to a
     // client that offered post_handshake_auth (§4.2.6); its answer comes in the echo loop.
+    // RFC8446 4.2.6-1
     if (options.post_handshake_auth) {
         if (!client_hello.has_extension(tls::ExtensionType::post_handshake_auth))
             conn.trace().step("the client did not offer post_handshake_auth: we cannot ask for its certificate now (§4.6.2)");
