@@ -121,7 +121,11 @@ function repositoryFiles() {
 
 // The site page (path in the staging directory) that shows repository file `file`.
 export function sourcePageFor(file) {
-  return file.endsWith(".md") ? file : `${file}.md`;
+  if (file.endsWith(".md")) return file;
+  // "x.html" would be the page "x.html.md", served as "x.html.html", which VitePress's client
+  // router takes for "x.html" (for an index.html, the directory's listing): the page fails to
+  // hydrate. Such a file gets "x.html.txt.md" instead.
+  return file.endsWith(".html") ? `${file}.txt.md` : `${file}.md`;
 }
 
 function language(file) {
