@@ -417,8 +417,12 @@ asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) 
     } catch (const std::exception& e) {
         to_send = AlertError(AlertDescription::internal_error, e.what());
     }
-    if (to_send) co_await records.send_alert(to_send->description, to_send->what());
-    records.close();
+    if (to_send) {
+        co_await records.send_alert(to_send->description, to_send->what());
+        co_await records.close_after_alert();
+    } else {
+        records.close();
+    }
     co_return false;
 }
 // ANCHOR_END: guarded

@@ -167,6 +167,8 @@ public:
     Trace& trace() { return trace_; }
     // Ends the connection (after a fatal alert, or when the flow is done).
     void close() { transport_.close(); }
+    // After a fatal alert: the peer gets to read it (Transport::close_after_alert).
+    asio::awaitable<void> close_after_alert() { co_await transport_.close_after_alert(std::chrono::seconds(1)); }
 
 private:
     void install_read(const SuiteInfo& suite, BytesView secret, std::string_view sender);

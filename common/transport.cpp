@@ -2,6 +2,7 @@
 #include "transport.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace tls {
 
@@ -20,6 +21,30 @@ void SocketTransport::close() {
     std::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
+}
+
+asio::awaitable<void> SocketTransport::close_after_alert(std::chrono::milliseconds linger) {
+    std::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);  // our alert was the last thing we send
+    if (!ec) {
+        // The timer cuts the wait short by cancelling the read; it is cancelled in turn when the
+        // peer closes first (its handler then sees operation_aborted and touches nothing).
+        asio::steady_timer timer(socket_.get_executor(), linger);
+        timer.async_wait([&socket = socket_](std::error_code e) {
+            if (!e) {
+                std::error_code ignored;
+                socket.cancel(ignored);
+            }
+        });
+        std::array<std::uint8_t, 4096> sink;
+        for (std::size_t drained = 0; drained < (1u << 20);) {
+            auto [e, n] = co_await socket_.async_read_some(asio::buffer(sink), use_tuple);
+            if (e || n == 0) break;
+            drained += n;
+        }
+        timer.cancel();
+    }
+    close();
 }
 
 asio::awaitable<std::size_t> MemoryTransport::read_some(std::span<std::uint8_t> buffer) {

@@ -8,6 +8,7 @@
 #include "bytes.hpp"
 #include "net.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -24,6 +25,16 @@ public:
     virtual asio::awaitable<void> write(BytesView bytes) = 0;
     // Ends the connection in both directions; never throws.
     virtual void close() = 0;
+    // Ends the connection after a fatal alert so that the peer reads the alert: we stop
+    // sending, then read and drop what the peer still sends (for at most `linger`, 1 MiB) until
+    // it closes, then close. Closing a TCP socket with unread data in it sends a reset, and
+    // a reset can overtake the alert: the peer would see "connection reset" instead of why.
+    // Never throws.
+    virtual asio::awaitable<void> close_after_alert(std::chrono::milliseconds linger) {
+        (void)linger;
+        close();
+        co_return;
+    }
 };
 
 // A connected TCP socket (not owned: the chapter's flow keeps it).
@@ -33,6 +44,7 @@ public:
     asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> buffer) override;
     asio::awaitable<void> write(BytesView bytes) override;
     void close() override;
+    asio::awaitable<void> close_after_alert(std::chrono::milliseconds linger) override;
 
 private:
     tcp::socket& socket_;
