@@ -897,9 +897,11 @@ asio::awaitable<void> early_data_echo(tls::Connection& conn, const Options& opti
 // so that the server ends the connection after its response (§9.6) — then everything the
 // server sends, as it comes, to standard output, until its close_notify.
 asio::awaitable<void> http_get(tls::Connection& conn, const Options& options, Tickets& tickets, ClientAuth& auth) {
+    // RFC 9110 §7.2: Host is the name and, unless it is the default 443, the port.
+    const auto host = options.port == 443 ? options.server_name : fmt::format("{}:{}", options.server_name, options.port);
     const auto request = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: tls-by-hand chapter 15\r\n"
                                      "Connection: close\r\n\r\n",
-                                     *options.path, options.server_name);
+                                     *options.path, host);
     conn.trace().value("HTTP", fmt::format("GET {} HTTP/1.1 (Host: {})", *options.path, options.server_name));
     co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(request));
     tls::HandshakeReader post_handshake;
