@@ -243,3 +243,151 @@ std::string ScriptedServer::outcome(std::chrono::milliseconds timeout) {
 }
 
 }  // namespace tlstest
+
+// ---- Chapter 14: client certificates ------------------------------------------------------
+
+namespace tlstest {
+
+asio::awaitable<CertificateRequestedSession> client_handshake_to_certificate(tls::Connection& conn,
+                                                                            const ClientTweaks& tweaks) {
+    auto our_share = tls::generate_key_share(tls::NamedGroup::x25519);
+    tls::ClientHello hello;
+    hello.random = random_field();
+    hello.legacy_session_id = tls::random_bytes(32);
+    hello.cipher_suites = {tls::CipherSuite::TLS_AES_128_GCM_SHA256};
+    hello.extensions = {tls::make_supported_groups({tls::NamedGroup::x25519}),
+                        tls::make_signature_algorithms({tls::SignatureScheme::ecdsa_secp256r1_sha256,
+                                                        tls::SignatureScheme::rsa_pss_rsae_sha256,
+                                                        tls::SignatureScheme::ed25519}),
+                        tls::make_supported_versions_client({tls::TLS1_3}),
+                        tls::make_key_share_client({{tls::NamedGroup::x25519, our_share.public_key}})};
+    if (tweaks.edit_hello) tweaks.edit_hello(hello);
+    if (!tweaks.psks.empty()) {
+        auto modes = tweaks.psk_modes;
+        if (modes.empty()) modes.push_back(tls::PskKeyExchangeMode::psk_dhe_ke);
+        hello.extensions.push_back(tls::make_psk_key_exchange_modes(modes));
+        tls::add_pre_shared_key(hello, tweaks.psks);
+    }
+    auto hello_raw = co_await conn.write(hello);
+    conn.records().allow_compatibility_ccs(true);
+    if (!tweaks.after_hello.empty()) co_await conn.records().write_raw(tweaks.after_hello);
+
+    auto [server_hello, server_hello_raw] = co_await conn.read<tls::ServerHello>();
+    const auto* suite = tls::suite_info(server_hello.cipher_suite);
+    const auto selected = server_hello.pre_shared_key();
+    if (!suite || (!server_hello.key_share() && !selected) || (selected && *selected >= tweaks.psks.size()))
+        throw std::runtime_error("in-test client: unusable ServerHello");
+    tls::TranscriptHash transcript(suite->hash);
+    transcript.update(hello_raw);
+    transcript.update(server_hello_raw);
+    tls::Secret shared(tls::hash_length(suite->hash), 0);
+    if (server_hello.key_share())
+        shared = tls::shared_secret(tls::NamedGroup::x25519, our_share.private_key, server_hello.key_share()->key_exchange);
+    tls::KeyLog no_keylog("/dev/null");
+    const tls::EarlySecret early(suite->hash, selected ? tweaks.psks[*selected].psk : tls::BytesView{});
+    auto keys = tls::establish_handshake_keys(conn.trace(), early, shared, transcript, no_keylog, hello.random);
+    conn.install(*suite, keys.server_handshake_traffic_secret);
+    conn.install(*suite, keys.client_handshake_traffic_secret);
+    auto [encrypted_extensions, encrypted_extensions_raw] = co_await conn.read<tls::EncryptedExtensions>();
+    transcript.update(encrypted_extensions_raw);
+    // §4.3.2: "This message, if sent, MUST follow EncryptedExtensions."
+    std::optional<tls::CertificateRequest> certificate_request;
+    if (auto request = co_await conn.read_if<tls::CertificateRequest>()) {
+        transcript.update(request->second);
+        certificate_request = std::move(request->first);
+    }
+    std::vector<tls::HandshakeType> authentication;  // §2.2: none when the server resumed
+    if (!selected) authentication = {tls::HandshakeType::certificate, tls::HandshakeType::certificate_verify};
+    for (auto type : authentication) {
+        auto message = co_await conn.read_handshake();
+        tls::Connection::expect_type(message, type);
+        transcript.update(message.raw);
+    }
+    co_await tls::read_finished(conn, keys.server_handshake_traffic_secret, transcript);
+    auto app = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, no_keylog, hello.random);
+    conn.install(*suite, app.server_application_traffic_secret_0);
+    ClientSession session{*suite,
+                          tls::Bytes(hello.random.begin(), hello.random.end()),
+                          keys.client_handshake_traffic_secret,
+                          transcript.current(),
+                          app.client_application_traffic_secret_0,
+                          app.server_application_traffic_secret_0,
+                          selected};
+    co_return CertificateRequestedSession{std::move(session), std::move(certificate_request), std::move(transcript)};
+}
+
+asio::awaitable<void> finish_client_handshake(tls::Connection& conn, CertificateRequestedSession& handshake) {
+    const auto& session = handshake.session;
+    handshake.transcript.update(co_await tls::send_finished(conn, session.client_handshake_traffic_secret, handshake.transcript));
+    conn.install(session.suite, session.client_application_traffic_secret_0);
+    conn.records().allow_compatibility_ccs(false);
+}
+
+asio::awaitable<ClientAuthentication> server_handshake_requesting_certificate(tls::Connection& conn,
+                                                                              const tls::CertificateRequest& request) {
+    static const auto chain = tls::load_certificate_chain_pem_file(cert("server-ecdsa.pem"));
+    static const auto key = tls::PrivateKey::load_pem_file(cert("server-ecdsa.key"));
+    auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
+    conn.records().allow_compatibility_ccs(true);
+    const auto& suite = aes128();
+    tls::KeyShareEntry client_share;
+    for (auto& share : client_hello.key_share().value_or(std::vector<tls::KeyShareEntry>{}))
+        if (share.group == tls::NamedGroup::x25519) client_share = share;
+    tls::TranscriptHash transcript(suite.hash);
+    transcript.update(client_hello_raw);
+
+    auto our_share = tls::generate_key_share(tls::NamedGroup::x25519);
+    tls::ServerHello server_hello;
+    server_hello.random = random_field();
+    server_hello.legacy_session_id_echo = client_hello.legacy_session_id;
+    server_hello.cipher_suite = suite.suite;
+    server_hello.extensions = {tls::make_supported_versions_server(tls::TLS1_3),
+                               tls::make_key_share_server({tls::NamedGroup::x25519, our_share.public_key})};
+    conn.records().hold_writes();
+    transcript.update(co_await conn.write(server_hello));
+
+    auto shared = tls::shared_secret(tls::NamedGroup::x25519, our_share.private_key, client_share.key_exchange);
+    tls::KeyLog no_keylog("/dev/null");
+    const tls::EarlySecret no_psk(suite.hash);
+    auto keys = tls::establish_handshake_keys(conn.trace(), no_psk, shared, transcript, no_keylog, client_hello.random);
+    co_await conn.records().write_change_cipher_spec();
+    conn.install(suite, keys.server_handshake_traffic_secret);
+    conn.install(suite, keys.client_handshake_traffic_secret);
+    tls::EncryptedExtensions encrypted_extensions;
+    transcript.update(co_await conn.write(encrypted_extensions));
+    transcript.update(co_await conn.write(request));
+    tls::Certificate certificate;
+    certificate.certificate_list.push_back({chain.front(), {}});
+    transcript.update(co_await conn.write(certificate));
+    auto scheme = tls::SignatureScheme::ecdsa_secp256r1_sha256;
+    tls::CertificateVerify verify{scheme, key.sign(scheme, tls::certificate_verify_content(true, transcript.current()))};
+    transcript.update(co_await conn.write(verify));
+    transcript.update(co_await tls::send_finished(conn, keys.server_handshake_traffic_secret, transcript));
+    co_await conn.records().flush();
+    auto app = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, no_keylog,
+                                               client_hello.random);
+    conn.install(suite, app.server_application_traffic_secret_0);
+
+    // The client's answer (§4.4.2, §4.4.3), then its Finished over it.
+    auto [client_certificate, client_certificate_raw] = co_await conn.read<tls::Certificate>();
+    transcript.update(client_certificate_raw);
+    std::optional<tls::CertificateVerify> client_verify;
+    bool signature_verifies = false;
+    if (!client_certificate.certificate_list.empty()) {
+        auto content = tls::certificate_verify_content(/*server=*/false, transcript.current());
+        auto [cv, cv_raw] = co_await conn.read<tls::CertificateVerify>();
+        transcript.update(cv_raw);
+        signature_verifies =
+            tls::verify_signature(client_certificate.certificate_list.front().cert_data, cv.algorithm, content, cv.signature);
+        client_verify = std::move(cv);
+    }
+    co_await tls::read_finished(conn, keys.client_handshake_traffic_secret, transcript);
+    conn.install(suite, app.client_application_traffic_secret_0);
+    conn.records().allow_compatibility_ccs(false);
+    ServerSession session{suite, std::move(client_hello), app.server_application_traffic_secret_0,
+                          app.client_application_traffic_secret_0};
+    co_return ClientAuthentication{std::move(session), std::move(client_certificate), std::move(client_verify),
+                                   signature_verifies};
+}
+
+}  // namespace tlstest

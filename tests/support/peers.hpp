@@ -121,3 +121,42 @@ private:
 };
 
 }  // namespace tlstest
+
+namespace tlstest {
+
+// ---- Chapter 14: client certificates (§4.3.2, §4.4.2, §4.4.3) -----------------------------
+
+// The in-test client up to the server's Finished, for a server that may ask for a certificate:
+// client_handshake(conn, tweaks, false), except that a CertificateRequest right after
+// EncryptedExtensions is taken (and returned) rather than refused. The client's handshake keys
+// are installed for writing and the server's application keys for reading. What the client
+// sends next (Certificate, CertificateVerify, Finished) is the test's: each message goes into
+// `transcript` (through the server's Finished so far), and finish_client_handshake() ends it.
+struct CertificateRequestedSession {
+    ClientSession session;  // its finished_message() is the one for a client that sends nothing else
+    std::optional<tls::CertificateRequest> certificate_request;
+    tls::TranscriptHash transcript;
+};
+asio::awaitable<CertificateRequestedSession> client_handshake_to_certificate(tls::Connection& conn,
+                                                                            const ClientTweaks& tweaks);
+
+// The client Finished over the transcript so far, then the client's application keys.
+asio::awaitable<void> finish_client_handshake(tls::Connection& conn, CertificateRequestedSession& handshake);
+
+// What the in-test server got from a client it asked for a certificate.
+struct ClientAuthentication {
+    ServerSession session;
+    tls::Certificate certificate;                              // the client's answer
+    std::optional<tls::CertificateVerify> certificate_verify;  // after a non-empty Certificate
+    // The CertificateVerify's signature over Transcript-Hash(ClientHello ... client Certificate)
+    // with the client's context string (§4.4.3), checked against the leaf's key.
+    bool signature_verifies = false;
+};
+
+// server_handshake with `request` sent after EncryptedExtensions: then it reads the client's
+// Certificate, its CertificateVerify if the Certificate is not empty, and its Finished (which
+// must verify over them). Anything else is an unexpected_message, as for a real server.
+asio::awaitable<ClientAuthentication> server_handshake_requesting_certificate(tls::Connection& conn,
+                                                                              const tls::CertificateRequest& request);
+
+}  // namespace tlstest
