@@ -401,8 +401,26 @@ asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std:
 // ANCHOR_END: send_alert
 
 // ANCHOR: guarded
+namespace {
+
+// After a write failed because the peer closed: its reason, a fatal alert, may still wait
+// unread in our socket (a write does not see it). True if one came (read_record traced it).
+asio::awaitable<bool> peer_alert_left(RecordLayer& records) {
+    try {
+        while (co_await records.read_record()) {
+        }
+    } catch (const PeerAlert&) {
+        co_return true;
+    } catch (const std::exception&) {
+    }
+    co_return false;
+}
+
+}  // namespace
+
 asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) {
     std::optional<AlertError> to_send;
+    std::optional<std::error_code> lost;
     try {
         co_await std::move(body);
         co_return true;
@@ -413,9 +431,17 @@ asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) 
     } catch (const PeerAlert&) {
         // Already traced when it arrived; §6.2: after a fatal alert, just close.
     } catch (const asio::system_error& e) {
-        records.trace().error(fmt::format("connection lost: {}", e.code().message()));
+        lost = e.code();
     } catch (const std::exception& e) {
         to_send = AlertError(AlertDescription::internal_error, e.what());
+    }
+    if (lost) {
+        if ((*lost == asio::error::broken_pipe || *lost == asio::error::connection_reset) &&
+            co_await peer_alert_left(records)) {
+            records.close();
+            co_return false;
+        }
+        records.trace().error(fmt::format("connection lost: {}", lost->message()));
     }
     if (to_send) {
         co_await records.send_alert(to_send->description, to_send->what());
