@@ -36,7 +36,7 @@ struct Options : tls::ServerOptions {
     std::vector<std::string> groups = {"x25519", "secp256r1"};  // ours, most preferred first (--groups)
     std::vector<tls::NamedGroup> our_groups;                    // the same, parsed in main()
     bool hrr_cookie = false;
-    std::uint64_t key_update_every = 0;  // records we echo between our KeyUpdates; 0: only at §5.5's limit
+    std::uint64_t key_update_every = 0;  // responses between our KeyUpdates; 0: only at §5.5's limit
     int tickets = 2;                     // NewSessionTickets after each handshake (OpenSSL also sends 2)
     std::string ticket_key;              // file of the key that seals our tickets; empty: a random key
     std::uint32_t ticket_lifetime = tls::default_ticket_lifetime;  // seconds (§4.6.1: at most 7 days)
@@ -827,9 +827,11 @@ std::string content_type(const std::string& path) {
 
 // The status line, headers and body of one response (no body for HEAD: RFC 9110 §9.3.2).
 std::string response(int status, const std::string& type, const std::string& body, bool head, bool keep_alive) {
+    // RFC 9110 §15.5.6: a 405 response "MUST generate an Allow header field".
     std::string out = fmt::format("HTTP/1.1 {} {}\r\nServer: tls-by-hand chapter 15\r\nContent-Type: {}\r\n"
-                                  "Content-Length: {}\r\nConnection: {}\r\n\r\n",
-                                  status, reason_phrase(status), type, body.size(), keep_alive ? "keep-alive" : "close");
+                                  "Content-Length: {}\r\n{}Connection: {}\r\n\r\n",
+                                  status, reason_phrase(status), type, body.size(),
+                                  status == 405 ? "Allow: GET, HEAD\r\n" : "", keep_alive ? "keep-alive" : "close");
     if (!head) out += body;
     return out;
 }
@@ -850,7 +852,8 @@ std::optional<std::string> find_file(const std::string& root, std::string target
     for (auto candidate : {target, target + ".html", target + "/index.html"}) {
         if (candidate.ends_with('/')) candidate += "index.html";
         std::error_code error;
-        const fs::path path = fs::path(root) / candidate.substr(1);
+        // Every leading '/' off: "//etc/passwd" is not the absolute /etc/passwd under the root.
+        const fs::path path = fs::path(root) / candidate.substr(candidate.find_first_not_of('/'));
         if (fs::is_regular_file(path, error)) return path.string();
     }
     return std::nullopt;
@@ -916,6 +919,10 @@ asio::awaitable<void> serve_http(tls::Connection& conn, const Options& options, 
                                                     reason_phrase(status), out.size()));
             co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(out));
             ++served;
+            // Chapter 11's own KeyUpdate: every --key-update-every responses, and always at the §5.5 limit.
+            if ((options.key_update_every != 0 && served % options.key_update_every == 0) ||
+                conn.records().write_keys_at_limit())
+                co_await conn.send_key_update(tls::KeyUpdateRequest::update_requested);
             if (!keep_alive) {
                 co_await conn.records().send_alert(tls::AlertDescription::close_notify);
                 conn.trace().result(fmt::format("connection closed after {} response(s) (Connection: close)", served));
@@ -1219,7 +1226,7 @@ int main(int argc, char** argv) {
     app.add_flag("--hrr-cookie", options.hrr_cookie,
                  "Stateless HelloRetryRequest: put what we would keep in a cookie and forget it (§4.2.2)");
     app.add_option("--key-update-every", options.key_update_every,
-                   "Send a KeyUpdate (update_requested) after every N records we echo (0: only at the §5.5 limit)");
+                   "Send a KeyUpdate (update_requested) after every N responses (0: only at the §5.5 limit)");
     app.add_option("--tickets", options.tickets, "NewSessionTickets to send after each handshake (0: none)")
         ->check(CLI::Range(0, 255))
         ->capture_default_str();
