@@ -139,6 +139,14 @@ std::vector<Extension> Inputs::encrypted_extensions() const {
     return section_ ? section_->encrypted_extensions : std::vector<Extension>{};
 }
 
+std::optional<NewSessionTicket> Inputs::new_session_ticket() const {
+    if (!section_) return std::nullopt;
+    if (role_ != Role::server)
+        throw AlertError(AlertDescription::internal_error,
+                         fmt::format("--rfc8448: the client of {} issues no ticket", section_->title));
+    return section_->new_session_ticket;
+}
+
 void Inputs::check_client_hello(Trace& trace, BytesView client_hello_message) const {
     if (!section_) return;
     const Bytes& rfc = section_->client_hello_message;
@@ -185,6 +193,9 @@ std::string why_refused(const std::string& option) {
     if (option == "--cert" || option == "--key")
         return "the RFC's server has its own RSA certificate and key (certs/rfc8448-rsa.pem, .key)";
     if (option == "--message") return "the RFC's client sends its own 50 bytes of application data";
+    if (option == "--tickets" || option == "--ticket-key" || option == "--ticket-lifetime" ||
+        option == "--max-early-data")
+        return "the RFC's server sends its own NewSessionTicket: one, with its lifetime, ticket bytes and early_data";
     return "it would change a value the RFC fixes";
 }
 

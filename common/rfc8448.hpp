@@ -28,11 +28,12 @@
 // PSS its tighter security proof, although, it adds, the randomness is not critical to
 // security. A replayed salt is not what makes this mode unsafe.
 //
-// What does not match yet: the RFC's server sends a NewSessionTicket right after the handshake
-// (and both sides derive the resumption secrets); ours does from chapter 12. So chapter 09's
-// server seals its data and close_notify as records 0 and 1 under its application keys, where
-// the RFC's are 1 and 2: same keys, same plaintext, other nonces, other bytes. Chapters before
-// 09 stop earlier, each as its flow goes (tests/chapters/test_rfc8448_replay.cpp lists them).
+// What does not match before chapter 12: the RFC's server sends a NewSessionTicket right after
+// the handshake (and both sides derive the resumption secrets); ours does from chapter 12, and
+// with --rfc8448 sends the RFC's (Inputs::new_session_ticket). So chapter 09's server seals its
+// data and close_notify as records 0 and 1 under its application keys, where the RFC's are 1
+// and 2: same keys, same plaintext, other nonces, other bytes. Chapters before 09 stop earlier,
+// each as its flow goes (tests/chapters/test_rfc8448_replay.cpp lists them).
 //
 // None of it is secure: the keys, the randoms and the salt are in the RFC for anyone to read.
 // The mode exists so that a reader can put RFC 8448, the book and the live trace side by side
@@ -122,6 +123,10 @@ public:
     // ---- Our choices where RFC 8446 leaves one
     RecordFraming framing() const;                       // §5.1
     std::vector<Extension> encrypted_extensions() const;  // §4.3.1: ours are none yet
+    // Server (chapter 12 on): the NewSessionTicket to send after the handshake (§4.6.1) instead
+    // of sealing our own, or nullopt. A replay sends the RFC's one ticket, opaque bytes and all:
+    // its PSK is the RFC's, but no server of ours could open it to resume.
+    std::optional<NewSessionTicket> new_session_ticket() const;
 
     // ---- What a replay insists on
     // Server: a replay answers only the RFC's ClientHello (any other makes other bytes); says so

@@ -416,9 +416,16 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
 // ticket_nonce, Hash.length) — and what resuming needs with it; each has its own ticket_nonce
 // (0, 1, ...) and ticket_age_add. The client keeps them; we keep nothing.
 // RFC8446 4.6.1-4, 4.6.1-6, C.4-2, C.4-3
-asio::awaitable<void> send_tickets(tls::Connection& conn, const Options& options, tls::TicketKeys& ticket_keys,
-                                   tls::CipherSuite suite, tls::BytesView resumption_master_secret,
-                                   const tls::ClientHello& client_hello) {
+asio::awaitable<void> send_tickets(tls::Connection& conn, const Options& options, const tls::Inputs& inputs,
+                                   tls::TicketKeys& ticket_keys, tls::CipherSuite suite,
+                                   tls::BytesView resumption_master_secret, const tls::ClientHello& client_hello) {
+    // --rfc8448 sends the RFC's ticket: its bytes are its server's, not sealed by us, so only
+    // its PSK is usable (no server of ours can open it); one ticket, as the RFC's server sends.
+    if (auto rfc_ticket = inputs.new_session_ticket()) {
+        co_await conn.write(*rfc_ticket);
+        co_await conn.records().flush();
+        co_return;
+    }
     if (options.tickets == 0) co_return;
     // RFC8446 4.2.9-5
     // §4.2.9: "Servers SHOULD NOT send NewSessionTicket with tickets that are not compatible
@@ -643,7 +650,8 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // ClientHello...client Finished): the root of the PSKs our tickets carry.
     auto resumption_master_secret = app_keys.master_secret.resumption_master_secret(transcript.current());
     conn.trace().value("resumption_master_secret", resumption_master_secret);
-    co_await send_tickets(conn, options, ticket_keys, negotiated.cipher_suite, resumption_master_secret, client_hello);
+    co_await send_tickets(conn, options, inputs, ticket_keys, negotiated.cipher_suite, resumption_master_secret,
+                          client_hello);
     // ANCHOR_END: resumption_master_secret
 }
 // ANCHOR_END: handshake

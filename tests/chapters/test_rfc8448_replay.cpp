@@ -1,11 +1,13 @@
 // End to end: chNN-server --rfc8448 --hex and chNN-client --rfc8448 --hex, for every chapter from
-// 03, print the bytes of RFC 8448 §3 "Simple 1-RTT Handshake" as far as the chapter's flow goes.
+// 03 to 15, print the bytes of RFC 8448 §3 "Simple 1-RTT Handshake" as far as the chapter's flow
+// goes: from chapter 12, all of them, the server's NewSessionTicket and what follows it included.
 // Each test reads every value out of both traces (messages, records and what they carry,
 // secrets, keys, IVs, verify_data) and compares it with the RFC's (common/rfc8448_vectors.hpp),
 // in the RFC's order, failing with the first that differs as the RFC names it:
 //   §3 p. 5, {server} construct a ServerHello handshake message: ServerHello (server: -> ServerHello)
 //   differs at byte 6: ours a7, RFC a6
 // Each chapter's list of values is spelled out below: it is that chapter's claim.
+#include "messages.hpp"
 #include "record_protection.hpp"
 #include "rfc8448_vectors.hpp"
 #include "testing.hpp"
@@ -389,6 +391,39 @@ Checks application_data() {
             payload("server_alert_payload", S, sent, 3), payload("server_alert_payload", C, received, 3)};
 }
 
+// Chapter 12 on: after the client's Finished both sides derive resumption_master_secret (§7.1)
+// and the server sends the RFC's NewSessionTicket (with --rfc8448 its own one ticket, not ours:
+// Inputs::new_session_ticket) as its first record under the application keys. The client
+// derives the ticket's PSK from its ticket_nonce (§4.6.1), the RFC's "generate resumption
+// secret" (the same PSK §4 resumes with: see the test below).
+Checks new_session_ticket() {
+    return {value("resumption_master_secret", S, "resumption_master_secret"),
+            value("resumption_master_secret", C, "resumption_master_secret"),
+            message("new_session_ticket", S, sent, "NewSessionTicket"),
+            message("new_session_ticket", C, received, "NewSessionTicket"),
+            payload("new_session_ticket", S, sent, 2), payload("new_session_ticket", C, received, 2),
+            record("new_session_ticket_record", S, sent, 2), record("new_session_ticket_record", C, received, 2),
+            value("resumption_psk", C, "resumption PSK")};
+}
+
+// Chapter 12 on: after the ticket, chapter 09's exchange, now with the server's records the
+// RFC's too: its echo is its record 3 (sequence number 1 under its application keys) and its
+// close_notify record 4 (2), as in the RFC.
+Checks application_data_after_ticket() {
+    return {payload("client_application_data_payload", C, sent, 2),
+            payload("client_application_data_payload", S, received, 2),
+            record("client_application_data_record", C, sent, 2),
+            record("client_application_data_record", S, received, 2),
+            payload("server_application_data_payload", S, sent, 3),
+            payload("server_application_data_payload", C, received, 3),
+            record("server_application_data_record", S, sent, 3),
+            record("server_application_data_record", C, received, 3),
+            payload("client_alert_payload", C, sent, 3), payload("client_alert_payload", S, received, 3),
+            record("client_alert_record", C, sent, 3), record("client_alert_record", S, received, 3),
+            payload("server_alert_payload", S, sent, 4), payload("server_alert_payload", C, received, 4),
+            record("server_alert_record", S, sent, 4), record("server_alert_record", C, received, 4)};
+}
+
 Checks chapter_checks(int chapter) {
     switch (chapter) {
     case 3: return client_hello();
@@ -418,6 +453,20 @@ Checks chapter_checks(int chapter) {
                                 {"certificate", "Certificate"},
                                 {"certificate_verify", "CertificateVerify"}}) +
                finished() + application_data();
+    case 12:
+    case 13:  // (no 0-RTT: the RFC's §3 client has no ticket yet)
+    case 14:  // (no CertificateRequest: none is sent without --client-ca)
+        return client_hello() + server_hello() + handshake_secrets() + handshake_keys() +
+               server_messages({{"encrypted_extensions", "EncryptedExtensions"},
+                                {"certificate", "Certificate"},
+                                {"certificate_verify", "CertificateVerify"}}) +
+               finished() + new_session_ticket() + application_data_after_ticket();
+    case 15:  // through the ticket only: see client_args
+        return client_hello() + server_hello() + handshake_secrets() + handshake_keys() +
+               server_messages({{"encrypted_extensions", "EncryptedExtensions"},
+                                {"certificate", "Certificate"},
+                                {"certificate_verify", "CertificateVerify"}}) +
+               finished() + new_session_ticket();
     default: throw std::logic_error("no such chapter");
     }
 }
@@ -430,18 +479,31 @@ std::size_t distinct_values(const Checks& checks) {
     return static_cast<std::size_t>(std::unique(names.begin(), names.end()) - names.begin());
 }
 
+// What a chapter's client takes besides --rfc8448 --hex. Chapter 15's server speaks HTTP/1.1,
+// not echo: the RFC's 50 bytes of application data (00 01 02 ... 31) are no request, so it
+// would wait for the end of one and never answer. Its client asks for a page instead (--path /,
+// which ends with the server's Connection: close, and prints the page on stdout, its trace on
+// stderr), so the handshake and the ticket are the RFC's and what follows is HTTP, compared
+// with nothing.
+std::vector<std::string> client_args(int chapter) {
+    if (chapter == 15) return {"--path", "/"};
+    return {};
+}
+
 // Both programs of a chapter with --rfc8448 --hex, to the end of the connection.
 Traces run_replay(int chapter, std::string* raw_server = nullptr) {
     const auto nn = fmt::format("{:02}", chapter);
     auto server = start_server("ch" + nn + "-server", {"--rfc8448", "--hex"});
-    Process client({bin("ch" + nn + "-client"), "--port", std::to_string(server.port), "--rfc8448", "--hex"});
+    std::vector<std::string> argv{bin("ch" + nn + "-client"), "--port", std::to_string(server.port), "--rfc8448", "--hex"};
+    for (auto& arg : client_args(chapter)) argv.push_back(arg);
+    Process client(argv);
     const auto code = client.wait();
     REQUIRE_MESSAGE(server.process.wait_for("== connection #1 closed", 10s), server.process.all());
     INFO("client:\n" << client.all() << "\nserver:\n" << server.process.all());
     // (Chapters 03 to 07 stop the handshake on purpose with user_canceled, a normal end for them.)
     CHECK(code == 0);
     if (raw_server) *raw_server = server.process.out();
-    return {parse_trace(client.out()), parse_trace(server.process.out())};
+    return {parse_trace(chapter == 15 ? client.err() : client.out()), parse_trace(server.process.out())};
 }
 
 void check_chapter(int chapter, std::size_t expected_values) {
@@ -482,9 +544,9 @@ TEST_CASE("--rfc8448: ch10 and ch11 replay §3 as chapter 09 does") {
     check_chapter(11, 39);
 }
 
-// What chapter 09 cannot match yet, and why: the RFC's server sends a NewSessionTicket as its
-// first record under the application keys (sequence number 0), so its echo of the data is
-// record 1 and its close_notify record 2. Ours sends no ticket (chapter 12 will): the same
+// What chapters 09 to 11 cannot match, and why: the RFC's server sends a NewSessionTicket as
+// its first record under the application keys (sequence number 0), so its echo of the data is
+// record 1 and its close_notify record 2. Theirs sends no ticket (chapter 12's does): the same
 // plaintext under the same keys, one sequence number lower (§5.3: the nonce is the IV XOR the
 // sequence number), so different bytes.
 TEST_CASE("--rfc8448: ch09's server data and close_notify are the RFC's sealed one sequence number lower") {
@@ -510,6 +572,42 @@ TEST_CASE("--rfc8448: ch09's server data and close_notify are the RFC's sealed o
     CHECK(sent_record(2) != tls::from_hex(s3::server_application_data_record));
 }
 
+TEST_CASE("--rfc8448: ch12 adds the NewSessionTicket, the resumption secrets and the server's last records") {
+    check_chapter(12, 45);
+}
+
+TEST_CASE("--rfc8448: ch13 and ch14 replay §3 as chapter 12 does") {
+    check_chapter(13, 45);
+    check_chapter(14, 45);
+}
+
+// Chapter 15 through the ticket: its server answers HTTP, not the RFC's data (see client_args).
+TEST_CASE("--rfc8448: ch15 replays §3 through the NewSessionTicket, then speaks HTTP") { check_chapter(15, 37); }
+
+// §4 resumes §3's session: its client offers §3's ticket as its PskIdentity, and its early
+// secret takes §3's resumption PSK as IKM. Our chapter 12 client keeps exactly that ticket and
+// that PSK, so it holds what §4's client resumes with.
+TEST_CASE("--rfc8448: ch12's client keeps the ticket and the PSK that RFC 8448 §4 resumes with") {
+    namespace s4 = rfc8448::resumed;
+    auto where = [](std::string_view name) {  // as the RFC names it: "§4 p. 16, {client} ..."
+        for (const auto& v : s4::labelled)
+            if (v.name == name) return std::string(v.where);
+        throw std::logic_error("no value " + std::string(name) + " in rfc8448::resumed");
+    };
+    const auto traces = run_replay(12);
+    auto psk = value("resumption_psk", C, "resumption PSK").read(traces.client);
+    REQUIRE(psk);
+    INFO(where("early_secret_ikm") << " (client: resumption PSK)");
+    CHECK(*psk == tls::from_hex(s4::early_secret_ikm));
+    auto nst = message("new_session_ticket", C, received, "NewSessionTicket").read(traces.client);
+    REQUIRE(nst);
+    REQUIRE(nst->size() > 4);
+    const auto ticket = tls::NewSessionTicket::decode(tls::BytesView(*nst).subspan(4)).ticket;
+    const auto hello = tls::from_hex(s4::client_hello);
+    INFO(where("client_hello") << ", its pre_shared_key identity (client: the ticket of <- NewSessionTicket)");
+    CHECK(std::search(hello.begin(), hello.end(), ticket.begin(), ticket.end()) != hello.end());
+}
+
 // The comparison can fail: the real trace, with one byte of the ServerHello's random changed
 // in the server's hex dump, is caught and named.
 TEST_CASE("--rfc8448: the replay comparison names the first value that differs") {
@@ -531,7 +629,8 @@ TEST_CASE("--rfc8448 refuses options that would change what the RFC fixes, befor
         {"ch09-client", {"--groups", "secp256r1"}}, {"ch09-client", {"--server-name", "localhost"}},
         {"ch09-client", {"--ca", cert("ca.pem")}},   {"ch09-client", {"--message", "hi"}},
         {"ch09-server", {"--cert", cert("server-rsa.pem")}}, {"ch07-server", {"--key", cert("server-rsa.key")}},
-        {"ch04-client", {"--groups", "x25519"}},     {"ch03-client", {"--server-name", "server"}}};
+        {"ch04-client", {"--groups", "x25519"}},     {"ch03-client", {"--server-name", "server"}},
+        {"ch12-server", {"--tickets", "1"}},         {"ch13-server", {"--max-early-data", "0"}}};
     for (const auto& [program, args] : cases) {
         INFO(program << " " << args[0]);
         std::vector<std::string> argv{bin(program), "--port", std::to_string(free_port()), "--rfc8448"};

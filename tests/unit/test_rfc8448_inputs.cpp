@@ -185,6 +185,7 @@ TEST_CASE("Inputs: fresh values normally, the RFC's with a section, and a clear 
     CHECK(fresh.key_share(NamedGroup::x25519).public_key != fresh.key_share(NamedGroup::x25519).public_key);
     CHECK_FALSE(fresh.pss_salt(SignatureScheme::rsa_pss_rsae_sha256));
     CHECK(fresh.encrypted_extensions().empty());
+    CHECK_FALSE(fresh.new_session_ticket());  // we seal our own tickets
     CHECK(fresh.framing().initial_client_hello_version == TLS1_2);
     CHECK_FALSE(fresh.framing().coalesce_handshake_messages);
     fresh.check_client_hello(quiet_trace(), from_hex(s3::client_hello));  // no replay, no check
@@ -199,6 +200,9 @@ TEST_CASE("Inputs: fresh values normally, the RFC's with a section, and a clear 
     CHECK(server.pss_salt(SignatureScheme::rsa_pss_rsae_sha256) == s.server_pss_salt);
     CHECK(alert_of([&] { server.pss_salt(SignatureScheme::rsa_pss_rsae_sha384); }) == AlertDescription::handshake_failure);
     CHECK(server.encrypted_extensions() == s.encrypted_extensions);
+    REQUIRE(server.new_session_ticket());
+    CHECK(encode_handshake(*server.new_session_ticket()) == from_hex(s3::new_session_ticket));
+    CHECK(alert_of([&] { client.new_session_ticket(); }) == AlertDescription::internal_error);
     CHECK(client.framing().initial_client_hello_version == 0x0301);
     CHECK(server.framing().coalesce_handshake_messages);
 
