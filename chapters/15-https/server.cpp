@@ -90,9 +90,10 @@ struct Negotiated {
 };
 
 // ANCHOR: choose_alpn
-// RFC 7301 §3.2: "the server SHALL select the most highly preferred protocol that it supports
+// RFC 7301 §3.2: "the server SHOULD select the most highly preferred protocol that it supports
 // and that is also advertised by the client"; we speak one, HTTP/1.1. A client that offers
-// only others gets a fatal no_application_protocol alert. No ALPN at all: we assume HTTP/1.1.
+// only others gets a fatal no_application_protocol alert ("the server SHALL respond with" it).
+// No ALPN at all: we assume HTTP/1.1.
 std::optional<std::string> choose_alpn(const tls::ClientHello& hello) {
     auto offered = hello.alpn();
     if (!offered) return std::nullopt;
@@ -632,6 +633,7 @@ asio::awaitable<std::string> read_client_certificate(tls::Connection& conn, cons
     const auto hash = transcript.current();
     auto [verify, verify_raw] = co_await conn.read<tls::CertificateVerify>();
     check_client_certificate_verify(verify, chain.front(), hash);
+    conn.trace().value("CertificateVerify", name(verify.algorithm) + " signature verified (client context)");
     transcript.update(verify_raw);
     co_return "authenticated: " + tls::describe_certificate(chain.front());
 }
@@ -796,7 +798,10 @@ Parsed parse_request(std::string& buffer) {
     }
     // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
     // message that lacks a Host header field".
-    if (request.version == "HTTP/1.1" && request.header("host").empty()) return {std::nullopt, 400};
+    // "... and to any request message that contains more than one Host header field line".
+    const auto hosts = std::count_if(request.headers.begin(), request.headers.end(),
+                                     [](const auto& field) { return field.first == "host"; });
+    if ((request.version == "HTTP/1.1" && request.header("host").empty()) || hosts > 1) return {std::nullopt, 400};
     // We take no request bodies: the files are read-only.
     if (!request.header("transfer-encoding").empty()) return {std::nullopt, 501};
     if (auto length = request.header("content-length"); !length.empty() && length != "0") return {std::nullopt, 413};
