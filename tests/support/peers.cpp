@@ -192,6 +192,7 @@ asio::awaitable<ServerSession> server_handshake(tls::Connection& conn, const Ser
     // in a co_await expression twice.)
     tls::EncryptedExtensions encrypted_extensions;
     transcript.update(co_await conn.write(encrypted_extensions));
+    if (tweaks.certificate_request) transcript.update(co_await conn.write(*tweaks.certificate_request));
     tls::Certificate certificate;
     certificate.certificate_list.push_back({chain.front(), {}});
     transcript.update(co_await conn.write(certificate));
@@ -203,11 +204,27 @@ asio::awaitable<ServerSession> server_handshake(tls::Connection& conn, const Ser
     auto app = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, no_keylog,
                                                client_hello.random);
     conn.install(suite, app.server_application_traffic_secret_0);
+    ServerSession session{suite, tls::ClientHello{}, app.server_application_traffic_secret_0,
+                          app.client_application_traffic_secret_0};
+    if (tweaks.certificate_request) {
+        // The client's answer (§4.4.2, §4.4.3), then its Finished over it.
+        auto [client_certificate, client_certificate_raw] = co_await conn.read<tls::Certificate>();
+        transcript.update(client_certificate_raw);
+        if (!client_certificate.certificate_list.empty()) {
+            auto content = tls::certificate_verify_content(/*server=*/false, transcript.current());
+            auto [cv, cv_raw] = co_await conn.read<tls::CertificateVerify>();
+            transcript.update(cv_raw);
+            session.client_signature_verifies = tls::verify_signature(
+                client_certificate.certificate_list.front().cert_data, cv.algorithm, content, cv.signature);
+            session.client_certificate_verify = std::move(cv);
+        }
+        session.client_certificate = std::move(client_certificate);
+    }
     co_await tls::read_finished(conn, keys.client_handshake_traffic_secret, transcript);
     conn.install(suite, app.client_application_traffic_secret_0);
     conn.records().allow_compatibility_ccs(false);
-    co_return ServerSession{suite, std::move(client_hello), app.server_application_traffic_secret_0,
-                            app.client_application_traffic_secret_0};
+    session.client_hello = std::move(client_hello);
+    co_return session;
 }
 
 ScriptedServer::ScriptedServer(Script script)
@@ -325,69 +342,13 @@ asio::awaitable<void> finish_client_handshake(tls::Connection& conn, Certificate
 
 asio::awaitable<ClientAuthentication> server_handshake_requesting_certificate(tls::Connection& conn,
                                                                               const tls::CertificateRequest& request) {
-    static const auto chain = tls::load_certificate_chain_pem_file(cert("server-ecdsa.pem"));
-    static const auto key = tls::PrivateKey::load_pem_file(cert("server-ecdsa.key"));
-    auto [client_hello, client_hello_raw] = co_await conn.read<tls::ClientHello>();
-    conn.records().allow_compatibility_ccs(true);
-    const auto& suite = aes128();
-    tls::KeyShareEntry client_share;
-    for (auto& share : client_hello.key_share().value_or(std::vector<tls::KeyShareEntry>{}))
-        if (share.group == tls::NamedGroup::x25519) client_share = share;
-    tls::TranscriptHash transcript(suite.hash);
-    transcript.update(client_hello_raw);
-
-    auto our_share = tls::generate_key_share(tls::NamedGroup::x25519);
-    tls::ServerHello server_hello;
-    server_hello.random = random_field();
-    server_hello.legacy_session_id_echo = client_hello.legacy_session_id;
-    server_hello.cipher_suite = suite.suite;
-    server_hello.extensions = {tls::make_supported_versions_server(tls::TLS1_3),
-                               tls::make_key_share_server({tls::NamedGroup::x25519, our_share.public_key})};
-    conn.records().hold_writes();
-    transcript.update(co_await conn.write(server_hello));
-
-    auto shared = tls::shared_secret(tls::NamedGroup::x25519, our_share.private_key, client_share.key_exchange);
-    tls::KeyLog no_keylog("/dev/null");
-    const tls::EarlySecret no_psk(suite.hash);
-    auto keys = tls::establish_handshake_keys(conn.trace(), no_psk, shared, transcript, no_keylog, client_hello.random);
-    co_await conn.records().write_change_cipher_spec();
-    conn.install(suite, keys.server_handshake_traffic_secret);
-    conn.install(suite, keys.client_handshake_traffic_secret);
-    tls::EncryptedExtensions encrypted_extensions;
-    transcript.update(co_await conn.write(encrypted_extensions));
-    transcript.update(co_await conn.write(request));
-    tls::Certificate certificate;
-    certificate.certificate_list.push_back({chain.front(), {}});
-    transcript.update(co_await conn.write(certificate));
-    auto scheme = tls::SignatureScheme::ecdsa_secp256r1_sha256;
-    tls::CertificateVerify verify{scheme, key.sign(scheme, tls::certificate_verify_content(true, transcript.current()))};
-    transcript.update(co_await conn.write(verify));
-    transcript.update(co_await tls::send_finished(conn, keys.server_handshake_traffic_secret, transcript));
-    co_await conn.records().flush();
-    auto app = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, no_keylog,
-                                               client_hello.random);
-    conn.install(suite, app.server_application_traffic_secret_0);
-
-    // The client's answer (§4.4.2, §4.4.3), then its Finished over it.
-    auto [client_certificate, client_certificate_raw] = co_await conn.read<tls::Certificate>();
-    transcript.update(client_certificate_raw);
-    std::optional<tls::CertificateVerify> client_verify;
-    bool signature_verifies = false;
-    if (!client_certificate.certificate_list.empty()) {
-        auto content = tls::certificate_verify_content(/*server=*/false, transcript.current());
-        auto [cv, cv_raw] = co_await conn.read<tls::CertificateVerify>();
-        transcript.update(cv_raw);
-        signature_verifies =
-            tls::verify_signature(client_certificate.certificate_list.front().cert_data, cv.algorithm, content, cv.signature);
-        client_verify = std::move(cv);
-    }
-    co_await tls::read_finished(conn, keys.client_handshake_traffic_secret, transcript);
-    conn.install(suite, app.client_application_traffic_secret_0);
-    conn.records().allow_compatibility_ccs(false);
-    ServerSession session{suite, std::move(client_hello), app.server_application_traffic_secret_0,
-                          app.client_application_traffic_secret_0};
-    co_return ClientAuthentication{std::move(session), std::move(client_certificate), std::move(client_verify),
-                                   signature_verifies};
+    ServerTweaks tweaks;
+    tweaks.certificate_request = request;
+    auto session = co_await server_handshake(conn, tweaks);
+    auto certificate = std::move(session.client_certificate);
+    auto verify = std::move(session.client_certificate_verify);
+    const bool verifies = session.client_signature_verifies;
+    co_return ClientAuthentication{std::move(session), std::move(certificate), std::move(verify), verifies};
 }
 
 }  // namespace tlstest

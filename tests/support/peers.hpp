@@ -81,6 +81,8 @@ tls::Bytes seal_record(const tls::SuiteInfo& suite, tls::BytesView traffic_secre
 // x25519, TLS_AES_128_GCM_SHA256).
 struct ServerTweaks {
     std::function<void(tls::ServerHello&)> edit_server_hello;
+    // Chapter 14: sent after EncryptedExtensions; the client's answer is read before its Finished.
+    std::optional<tls::CertificateRequest> certificate_request;
 };
 
 struct ServerSession {
@@ -88,6 +90,11 @@ struct ServerSession {
     tls::ClientHello client_hello;
     tls::ServerTrafficSecret server_application_traffic_secret_0;
     tls::ClientTrafficSecret client_application_traffic_secret_0;
+    // With ServerTweaks::certificate_request: the client's Certificate, its CertificateVerify
+    // (after a non-empty one) and whether that signature verifies (client context, §4.4.3).
+    tls::Certificate client_certificate;
+    std::optional<tls::CertificateVerify> client_certificate_verify;
+    bool client_signature_verifies = false;
 };
 
 // The server flow of chapter 09 compressed: reads the ClientHello, answers with the whole
