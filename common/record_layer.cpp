@@ -245,11 +245,7 @@ void RecordLayer::queue_records(ContentType type, BytesView data) {
     // type is always application_data; the real type travels inside, encrypted.
     do {
         auto n = std::min(data.size(), max_fragment_length);
-        trace_.value("encrypting", [&] {  // formatted only if printed: this runs for every record
-            return fmt::format("{}({}) {} bytes, sequence number {}", name(type), static_cast<int>(type), n,
-                               write_protection_->sequence_number());
-        });
-        trace_.hex(data.first(n), "plaintext");
+        trace_sealing(type, data.first(n));
         auto record = write_protection_->seal(type, data.first(n));
         trace_.record(Direction::send, record);
         // An empty queue takes the record itself, not a copy: the echo path's common case.
@@ -260,6 +256,16 @@ void RecordLayer::queue_records(ContentType type, BytesView data) {
         data = data.subspan(n);
     } while (!data.empty());
     // ANCHOR_END: write_protected
+}
+
+// What the next record sealed will hold: its real type, its length, its sequence number (§5.3),
+// and with --hex its plaintext.
+void RecordLayer::trace_sealing(ContentType type, BytesView plaintext) {
+    trace_.value("encrypting", [&] {  // formatted only if printed: this runs for every record
+        return fmt::format("{}({}) {} bytes, sequence number {}", name(type), static_cast<int>(type),
+                           plaintext.size(), write_protection_->sequence_number());
+    });
+    trace_.hex(plaintext, "plaintext");
 }
 
 // The handshake messages waiting to share a record go into the queue, under the keys they
@@ -382,7 +388,7 @@ asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std:
     Bytes record;
     try {
         queue_coalesced();  // handshake messages written before the alert go before it
-        if (write_protection_) trace_.hex(alert.encode(), "plaintext");
+        if (write_protection_) trace_sealing(ContentType::alert, alert.encode());
         record = write_protection_ ? write_protection_->seal(ContentType::alert, alert.encode())
                                    : encode_record(ContentType::alert, alert.encode());
     } catch (const std::exception&) {

@@ -180,6 +180,7 @@ private:
     void check_plaintext_alert(const TLSPlaintext& record);
     void queue_records(ContentType type, BytesView data);
     void queue_coalesced();
+    void trace_sealing(ContentType type, BytesView plaintext);
     asio::awaitable<void> drain();
 
     std::unique_ptr<Transport> owned_transport_;  // set when constructed from a socket
