@@ -45,6 +45,9 @@ Bytes Alert::encode() const {
     return Bytes{static_cast<std::uint8_t>(level), static_cast<std::uint8_t>(description)};
 }
 
+// RFC8446 5.1-9
+// §5.1: "a record with an Alert type MUST contain exactly one message": two bytes, no more
+// (expect_end), no fewer (u8 runs out). Either way a decode_error.
 Alert Alert::decode(BytesView body) {
     ByteReader r(body, "Alert");
     Alert a;

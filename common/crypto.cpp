@@ -251,6 +251,7 @@ KeyPair x25519_keypair_from_private(BytesView private_key) {
 
 // RFC8446 7.4.2-3
 // RFC8446 7.4.2-2
+// RFC8446 6-7
 // RFC 8446 §7.4.2, for X25519 and X448: "For these curves, implementations SHOULD use the
 // approach specified in [RFC7748] to calculate the Diffie-Hellman shared secret.
 // Implementations MUST check whether the computed Diffie-Hellman shared secret is the all-zero
@@ -298,12 +299,20 @@ Secret p256_ecdh(BytesView private_key, BytesView peer_public) {
                                      peer_public.size(),
                                      peer_public.empty() ? "" : fmt::format(" starting 0x{:02x}", peer_public[0])));
     Botan::ECDH_PrivateKey key(Botan::system_rng(), p256(), Botan::BigInt(private_key.data(), private_key.size()));
+    Secret shared;
     try {
-        return agree(key, peer_public);  // Botan decodes the point and checks it is on the curve
+        shared = agree(key, peer_public);  // Botan decodes the point and checks it is on the curve
     } catch (const Botan::Exception& e) {
         throw AlertError(AlertDescription::illegal_parameter,
                          fmt::format("secp256r1 key share is not a point on the curve ({})", e.what()));
     }
+    // RFC8446 7.4.2-1
+    // §7.4.2: Z "has constant length for any given field; leading zeros found in this octet
+    // string MUST NOT be truncated." Botan's "Raw" agreement encodes x as 32 bytes (FE2OSP); a
+    // shorter secret would give both sides different keys one time in 256, so we make sure.
+    if (shared.size() != 32)
+        throw std::logic_error(fmt::format("P-256 shared secret of {} bytes, not 32: leading zeros lost", shared.size()));
+    return shared;
 }
 
 // ---- AEAD -----------------------------------------------------------------------------
@@ -448,6 +457,10 @@ struct SchemeInfo {
     bool der;                        // ECDSA: the signature is a DER ECDSA-Sig-Value
 };
 
+// RFC8446 4.2.3-5, 9.1-2, 4.4.2.4-4
+// RSA-PSS takes a salt as long as its hash, signing and verifying (Botan checks the salt
+// length when it is given); rsa_pss_rsae_sha256 and ecdsa_secp256r1_sha256, which §9.1 makes
+// mandatory, are here; every hash is SHA-256 or better.
 constexpr SchemeInfo scheme_table[] = {
     {SignatureScheme::ecdsa_secp256r1_sha256, "ECDSA", "secp256r1", "EMSA1(SHA-256)", true},
     {SignatureScheme::ecdsa_secp384r1_sha384, "ECDSA", "secp384r1", "EMSA1(SHA-384)", true},
@@ -578,6 +591,9 @@ const std::vector<SignatureScheme>& PrivateKey::schemes() const { return impl_->
 
 std::string PrivateKey::algorithm() const { return describe_key(*impl_->key); }
 
+// RFC8446 C.3-1
+// ECDSA signatures are deterministic: Botan 2's ECDSA takes its nonce k from RFC 6979 (the
+// system generator only blinds the computation), so one message signed twice gives one signature.
 Bytes PrivateKey::sign(SignatureScheme scheme, BytesView message, const std::optional<Bytes>& pss_salt) const {
     const SchemeInfo* s = scheme_for_key(scheme, *impl_->key);
     if (!s) throw std::invalid_argument(fmt::format("a {} key cannot sign with {}", algorithm(), name(scheme)));
@@ -822,6 +838,10 @@ std::vector<Bytes> load_certificate_chain_pem_file(const std::string& path) {
 // abort the handshake with a "decode_error" alert" (the caller checks that); otherwise a
 // chain that does not validate is rejected with the alert that says why (§6.2).
 // RFC8446 4.4.2.2-8
+// RFC8446 4.4.2-11, 9.1-2
+// The first certificate is the end-entity one, as §4.4.2 requires; Botan builds the path from
+// the others in whatever order they come, and leaves out any it does not need. Certificates
+// signed with rsa_pkcs1_sha256, rsa_pss_rsae_sha256 or ecdsa_secp256r1_sha256 (§9.1) verify.
 namespace {
 
 void validate_chain(const std::vector<Bytes>& chain_der, const std::string& trust_anchor_pem_file,
@@ -860,6 +880,19 @@ void validate_chain(const std::vector<Bytes>& chain_der, const std::string& trus
     }();
     if (!result.successful_validation())
         throw AlertError(alert_for(result.result()), explain(result, chain, trust_anchor_pem_file, server_name, now));
+
+    // RFC8446 4.4.2.2-3
+    // §4.4.2.2: "the digitalSignature bit MUST be set if the Key Usage extension is present".
+    // Botan's TLS_SERVER_AUTH also takes keyEncipherment or keyAgreement without it (the key
+    // exchanges of TLS 1.2): not enough for a key that signs a CertificateVerify.
+    if (usage == Botan::Usage_Type::TLS_SERVER_AUTH) {
+        const auto constraints = chain.front().constraints();
+        if (constraints != Botan::NO_CONSTRAINTS && !(constraints & Botan::DIGITAL_SIGNATURE))
+            throw AlertError(AlertDescription::bad_certificate,
+                             fmt::format("the certificate's keyUsage ({}) lacks digitalSignature: its key may not "
+                                         "sign a CertificateVerify (§4.4.2.2)",
+                                         Botan::key_constraints_to_string(constraints)));
+    }
 
     if (ip_literal && !(ipv4 && has_ip_san(chain.front(), *ipv4)))
         throw AlertError(AlertDescription::bad_certificate,

@@ -394,6 +394,10 @@ std::vector<Extension> read_extensions(ByteReader list, Where where) {
             throw AlertError(AlertDescription::illegal_parameter,
                              fmt::format("extension {} is not allowed in this message (§4.2)",
                                          name(e.extension_type)));
+        // RFC8446 4.1.2-16, 4.4.2.1-3, 9.3-4, 9.3-2
+        // §4.1.2: "Servers MUST ignore unrecognized extensions." One we do not know (a GREASE
+        // value, status_request_v2, a post-quantum extension...) is kept as opaque bytes, which
+        // no check and no step of the handshake ever looks at.
         decode_extension(e, where);  // a malformed body throws decode_error
         out.push_back(std::move(e));
     }
@@ -934,6 +938,7 @@ KeyUpdate KeyUpdate::decode(BytesView body) {
     auto value = r.u8();
     r.expect_end();
     // RFC8446 4.6.3-4
+    // RFC8446 6-7
     // §4.6.3, request_update: "If an implementation receives any other value, it MUST
     // terminate the connection with an "illegal_parameter" alert."
     if (value > 1)

@@ -93,10 +93,17 @@ std::optional<TLSPlaintext> RecordReader::next() {
     BytesView pending(buffer_.data() + start_, buffered());
     ByteReader r(pending, "record header");
     auto type = r.u8();
+    // RFC8446 5.1-11, D-1, D.2-4
+    // §5.1: legacy_record_version "is deprecated and MUST be ignored for all purposes": kept
+    // for the trace and the RFC 8448 replay, never compared with anything, whatever TLS 1.x
+    // (or SSL) version a peer writes there.
     auto version = r.u16();
     auto length = r.u16();
     // §5: "If a TLS implementation receives an unexpected record type, it MUST
     // terminate the connection with an "unexpected_message" alert."
+    // RFC8446 D.5-7, D.5-8
+    // This also refuses an SSL 2.0 compatible CLIENT-HELLO (Appendix D.5): its first byte, the
+    // high bit of its two-byte length, reads as content type 128 or more.
     if (!known_content_type(type))
         throw AlertError(AlertDescription::unexpected_message, fmt::format("unknown record content type {}", type));
     // §5.1 / §5.2: "...MUST terminate the connection with a "record_overflow" alert."

@@ -83,6 +83,10 @@ void RecordLayer::check_plaintext_alert(const TLSPlaintext& record) {
 // ANCHOR_END: plaintext_alert
 
 asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
+    // RFC8446 6.1-1, 6.1-3
+    // §6.1: "Any data received after a closure alert has been received MUST be ignored." Once
+    // the peer's close_notify is in, whatever follows it stays unread, however often we ask.
+    if (received_close_notify_) co_return std::nullopt;
     for (;;) {
         if (auto record = reader_.next()) {
             trace_.record(Direction::receive, *record);
@@ -134,6 +138,11 @@ asio::awaitable<std::optional<TLSPlaintext>> RecordLayer::read_record() {
                                  fmt::format("zero-length {} fragment (§5.1)", name(record->type)));
             // ANCHOR_END: zero_length
             // ANCHOR: close_notify
+            // RFC8446 6-1, 6-2, 6-4, 6-5, 6.2-5
+            // §6: close_notify is the end of the data (nullopt, as the end of a stream); every
+            // other alert, whatever its AlertLevel and whether or not we know its description,
+            // is an error that ends the connection: PeerAlert, which guarded() answers with
+            // nothing. Both directions are traced (trace_.alert here and in send_alert).
             if (record->type == ContentType::alert) {
                 auto alert = Alert::decode(record->fragment);
                 trace_.alert(Direction::receive, alert.description);
@@ -214,6 +223,17 @@ asio::awaitable<void> RecordLayer::flush() {
 
 asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView data) {
     if (write_error_) std::rethrow_exception(write_error_);
+    // RFC8446 5-4
+    // §5: "Implementations MUST NOT send record types not defined in this document unless
+    // negotiated by some extension." We negotiate none: only the four are ever written.
+    if (type != ContentType::application_data && type != ContentType::handshake && type != ContentType::alert &&
+        type != ContentType::change_cipher_spec)
+        throw std::logic_error(fmt::format("write_records: content type {} is not one RFC 8446 defines", static_cast<int>(type)));
+    // RFC8446 5.1-7
+    // §5.1: "Implementations MUST NOT send zero-length fragments of Handshake types". A handshake
+    // message has at least its 4-byte header, so nothing empty comes from us: a caller's bug.
+    if (type == ContentType::handshake && data.empty())
+        throw std::logic_error("write_records: an empty handshake write would be a zero-length fragment (§5.1)");
     // ANCHOR: coalesce
     // §5.1: "Handshake messages MAY be coalesced into a single TLSPlaintext record". With
     // RecordFraming::coalesce_handshake_messages they wait here for the ones that follow.
@@ -231,7 +251,10 @@ asio::awaitable<void> RecordLayer::write_records(ContentType type, BytesView dat
 // in the order they are written, so their sequence numbers follow that order (§5.3).
 void RecordLayer::queue_records(ContentType type, BytesView data) {
     if (!write_protection_) {
+        // RFC8446 5.1-10, D.5-11
         // §5.1: an initial ClientHello may say 0x0301 (RecordFraming); every other record 0x0303.
+        // (Protected records say 0x0303 too, RecordProtection::seal; plaintext alerts and
+        // change_cipher_spec take encode_record's default, 0x0303.)
         const bool client_hello = role_ == Role::client && type == ContentType::handshake && !sent_handshake_;
         sent_handshake_ = sent_handshake_ || type == ContentType::handshake;
         for (auto& record : encode_records(type, data, client_hello ? framing_.initial_client_hello_version : TLS1_2)) {
@@ -278,6 +301,9 @@ void RecordLayer::queue_coalesced() {
     queue_records(ContentType::handshake, messages);
 }
 
+// RFC8446 5.3-1
+// §5.3: "the first record transmitted under a particular traffic key MUST use sequence number
+// 0": each install makes a new RecordProtection, whose sequence number starts at 0.
 // ANCHOR: install_by_side
 void RecordLayer::install(const SuiteInfo& suite, const ClientTrafficSecret& secret) {
     if (role_ == Role::client)
@@ -334,6 +360,10 @@ void RecordLayer::install_read(const SuiteInfo& suite, BytesView secret, std::st
 
 // RFC8446 4.6.3-2, 4.6.3-6
 // RFC8446 5.1-4, 5.1-6
+// RFC8446 5.3-1, 7.2-1
+// §7.2: once the next generation is computed, the one before is gone: its secret is
+// overwritten (a Secret zeroes its memory when freed) and its RecordProtection, keys and
+// sequence number, replaced by one that starts again at sequence number 0.
 // ANCHOR: key_update
 // §7.2: the next generation of one direction's traffic secret, then its keys and IV (§7.3),
 // traced; sequence numbers start again from 0 (§5.3) in the RecordProtection this returns.
@@ -377,6 +407,9 @@ asio::awaitable<void> RecordLayer::write_change_cipher_spec() {
     co_await write_raw(record);
 }
 
+// RFC8446 6-4, 5.1-8, 5.1-9
+// §6: "All the alerts listed in Section 6.2 MUST be sent with AlertLevel=fatal"; §5.1: one
+// alert is one record, never fragmented, never two in one record.
 // ANCHOR: send_alert
 asio::awaitable<void> RecordLayer::send_alert(AlertDescription description, std::string_view why) {
     // §6.1: the closure alerts are warnings; §6.2: every error alert is fatal.
@@ -424,6 +457,12 @@ asio::awaitable<bool> peer_alert_left(RecordLayer& records) {
 
 }  // namespace
 
+// RFC8446 6-2, 6.2-1, 6.2-2, 6.2-3, 6.2-4
+// §6.2: "Upon transmission or receipt of a fatal alert message, both parties MUST immediately
+// close the connection." Our own error sends exactly the alert its AlertError names (or
+// internal_error), then nothing more: close_after_alert() only lets the peer read it, and
+// discards unread whatever arrives meanwhile. The peer's error alert (PeerAlert) is answered
+// with nothing at all.
 asio::awaitable<bool> guarded(RecordLayer& records, asio::awaitable<void> body) {
     std::optional<AlertError> to_send;
     std::optional<std::error_code> lost;

@@ -34,6 +34,8 @@ const std::string key_update_command = "/keyupdate\n";
 
 // The schemes we offer in signature_algorithms, and so the only ones we accept.
 // RFC8446 4.2.3-11, 4.2.3-15, 4.2.3-16, 4.4.3-7, 4.4.3-8
+// RFC8446 4.4.2.4-4
+// (SHA-256 or better in every one: no SHA-1.)
 const std::vector<tls::SignatureScheme> our_signature_schemes = {
     tls::SignatureScheme::ecdsa_secp256r1_sha256, tls::SignatureScheme::rsa_pss_rsae_sha256, tls::SignatureScheme::ed25519,
     tls::SignatureScheme::rsa_pss_rsae_sha384, tls::SignatureScheme::rsa_pss_rsae_sha512};
@@ -55,6 +57,9 @@ tls::NamedGroup parse_group(const std::string& text) {
 
 // §4.1.2: everything the server needs to choose the connection's parameters.
 // RFC8446 4.2.2-2, 9.2-1, 9.2-2
+// RFC8446 9.3-3, 9.3-2, B-1, B.3.1.4-1, D.5-6
+// Only what this client implements, and only values TLS 1.3 defines (no _RESERVED ones), in
+// a TLS 1.3 ClientHello: never an SSL 2.0 compatible CLIENT-HELLO.
 tls::ClientHello build_client_hello(const Options& options, const KeyShares& shares) {
     tls::ClientHello hello;
     // RFC8446 4.1.2-6
@@ -232,6 +237,7 @@ asio::awaitable<void> read_certificate_verify(tls::Connection& conn, tls::BytesV
     auto content = tls::certificate_verify_content(/*server=*/true, transcript.current());
     auto [verify, raw] = co_await conn.read<tls::CertificateVerify>();
     // RFC8446 4.4.3-4
+    // RFC8446 4.4.2.2-3
     if (std::find(our_signature_schemes.begin(), our_signature_schemes.end(), verify.algorithm) == our_signature_schemes.end())
         throw tls::AlertError(tls::AlertDescription::illegal_parameter, "CertificateVerify uses a scheme we did not offer: " +
                                                                           name(verify.algorithm));
@@ -377,6 +383,8 @@ asio::awaitable<void> interactive(tls::Connection& conn, const Options& options)
 
 // ANCHOR: handshake
 asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, const tls::Inputs& inputs) {
+    // RFC8446 4.2.8-2
+    // §4.2.8: each share a key pair of its own, generated for it (Inputs::key_share).
     KeyShares shares;  // fresh keys, or the RFC's (--rfc8448)
     for (auto& g : options.key_shares)
         if (!find_share(shares, parse_group(g))) shares.emplace_back(parse_group(g), inputs.key_share(parse_group(g)));
@@ -458,10 +466,15 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // §5.2: from here on, records are protected with the handshake traffic keys.
     conn.install(suite, keys.server_handshake_traffic_secret);  // what the server sends
     conn.install(suite, keys.client_handshake_traffic_secret);  // what we send
+    // RFC8446 A.1-1
+    // Before reading anything after ServerHello: an alert about EncryptedExtensions, the
+    // Certificate or the rest goes out under the handshake keys, not in the clear.
     // ANCHOR_END: protect
 
     // §4.3.1: the first message we can only read with the handshake keys.
     auto [encrypted_extensions, encrypted_extensions_raw] = co_await conn.read<tls::EncryptedExtensions>();
+    // RFC8446 4.2.7-1
+    // We act on nothing in it: a "supported_groups" there (§4.2.7) is decoded and shown, no more.
     transcript.update(encrypted_extensions_raw);
 
     auto leaf = co_await read_certificate(conn, options, inputs, transcript);
@@ -496,6 +509,12 @@ asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     tls::Connection conn(socket, trace, tls::Role::client);
     conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
     if (!co_await tls::guarded(conn.records(), handshake(conn, options, inputs))) co_return 1;
+    // RFC8446 2-2, 5.1-15
+    // No application data before our Finished, nor before our application keys: it is sent
+    // only once handshake() has sent the one and installed the others.
+    // RFC8446 6-3
+    // A failed connection ends the program: its keys and secrets, all in `conn` and in the
+    // handshake's coroutine frame, go with it, zeroed as they are freed (Secret).
     if (options.message) co_return co_await tls::guarded(conn.records(), exchange_message(conn, options)) ? 0 : 1;
     co_return co_await tls::guarded(conn.records(), interactive(conn, options)) ? 0 : 1;
 }

@@ -112,6 +112,9 @@ tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, cons
 // %SERVER_PRECEDENCE; OpenSSL takes any share it can use). It is also what lets
 // `./scripts/run 10 -- --groups secp256r1,x25519 --key-shares x25519` show a retry.
 // RFC8446 2.1-1, 4.1.1-1, 4.1.1-3, 4.1.1-4, 4.1.2-11
+// RFC8446 9.3-4, 9.3-2, B.3.1.4-1
+// What we do not know in the client's lists (GREASE, suites and groups of other versions or
+// drafts) is never matched: we only ever look for our own values in them.
 Negotiated negotiate(const tls::ClientHello& hello, const tls::PrivateKey& key,
                      const std::vector<tls::NamedGroup>& our_groups) {
     Negotiated n;
@@ -143,6 +146,10 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
                                               const tls::KeyPair& our_share) {
     // RFC8446 4.1.3-1, 4.2.1-9
     tls::ServerHello hello;
+    // RFC8446 4.1.3-2, 4.1.3-3
+    // §4.1.3: 32 bytes from the system's random generator (Inputs::random), drawn for this
+    // ServerHello alone, nothing taken from ClientHello.random. We never negotiate TLS 1.2 or
+    // 1.1, so no bytes are overwritten. (--rfc8448 replays the RFC's random instead.)
     hello.random = random;
     hello.legacy_session_id_echo = client_hello.legacy_session_id;  // §4.1.3: echoed as sent
     hello.cipher_suite = n.cipher_suite;
@@ -301,6 +308,7 @@ asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Creden
         conn.trace().value("certificate", [&] { return tls::describe_certificate(der); });  // parsed only if printed
     }
     co_return co_await conn.write(certificate);
+    // RFC8446 4.4.2-5
 }
 // ANCHOR_END: send_certificate
 
@@ -486,6 +494,13 @@ asio::awaitable<void> serve_connection(const Options& options, const Credentials
     // ANCHOR_END: serve
 }
 
+    // RFC8446 2-2, 5.1-15
+    // No application data before our Finished, nor before our application keys: the echo
+    // starts only once handshake() has sent the one and installed the others.
+    // RFC8446 6-3
+    // A failed connection forgets its keys and secrets when this coroutine returns: they all
+    // live in `conn` and in the handshake's coroutine frame, and are zeroed as they are freed
+    // (Secret is a Botan::secure_vector). Nothing of it outlives the connection.
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -101,6 +101,7 @@ TEST_CASE("ch08 client and server write identical application secrets to their k
 
 // ---- Chapter 09: application data --------------------------------------------------------
 
+// RFC8446 2-2, 5.1-15, 6-1, 6.2-5
 TEST_CASE("ch09 client gets its message echoed and both sides close cleanly") {
     auto server = start_server("ch09-server");
     Process client({bin("ch09-client"), "--port", std::to_string(server.port), "--message", "hello, encrypted world"});
@@ -246,6 +247,8 @@ void check_client_refuses(const std::string& client_program, const std::vector<s
     CHECK_CONTAINS(client.out(), "-> Alert " + alert);
     CHECK(client.out().find("received message") == std::string::npos);
     CHECK_MESSAGE(server.process.wait_for("<- Alert " + alert, 5s), "server output:\n" << server.process.all());
+    // Appendix A.1: sent under the client's handshake keys, not in the clear.
+    CHECK(server.process.all().find("in plaintext") == std::string::npos);
 }
 }  // namespace
 
@@ -254,6 +257,7 @@ TEST_CASE("ch07 client refuses a certificate for another host name with bad_cert
 }
 
 // RFC8446 4.4.2.2-8
+// RFC8446 A.1-1
 TEST_CASE("ch09 client refuses the wronghost certificate with bad_certificate") {
     check_client_refuses("ch09-client", identity("wronghost-ecdsa"), {}, "bad_certificate(42)");
 }

@@ -157,6 +157,7 @@ TEST_CASE("ch11 server answers a plaintext KeyUpdate after the handshake with un
     }
 }
 
+// RFC8446 6-7
 TEST_CASE("ch11 server answers a KeyUpdate with request_update 2 with illegal_parameter") {
     {
         auto script = [](tls::Connection& conn) -> asio::awaitable<void> {

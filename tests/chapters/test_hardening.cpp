@@ -108,6 +108,7 @@ TEST_CASE("ch09 server answers a forged plaintext fatal alert after the handshak
     check_still_serves("ch09-server", server.port);
 }
 
+// RFC8446 6-2, 6.2-1, 6.2-5
 TEST_CASE("ch09 server takes a plaintext fatal alert before the client's first protected record as the client's failure") {
     // The client may have failed before it had our keys: it can only answer in plaintext.
     auto server = start_server("ch09-server");
@@ -327,6 +328,54 @@ TEST_CASE("ch09 server completes a handshake whose ClientHello has 32715 signatu
     CHECK(server.process.wait_for("connection closed cleanly", 5s));
 }
 
+// RFC8446 4.1.2-16, 4.4.2.1-3, 9.3-4, 9.3-2
+TEST_CASE("ch09-ch11 servers ignore unknown cipher suites, groups, key shares, schemes, versions and extensions") {
+    for (std::string program : {"ch09-server", "ch10-server", "ch11-server"}) {
+        INFO(program);
+        auto server = start_server(program);
+        std::string echoed;
+        auto outcome = run_client_script(server.port, [&](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
+            ClientTweaks tweaks;
+            tweaks.edit_hello = [](tls::ClientHello& hello) {
+                // GREASE values (RFC 8701) and code points we do not implement, before ours.
+                const auto grease_group = static_cast<tls::NamedGroup>(0x2a2a);
+                hello.cipher_suites = {static_cast<tls::CipherSuite>(0x0a0a), static_cast<tls::CipherSuite>(0xc02b),
+                                       tls::CipherSuite::TLS_AES_128_GCM_SHA256};
+                for (auto& e : hello.extensions) {
+                    if (e.extension_type == tls::ExtensionType::supported_groups)
+                        e = tls::make_supported_groups({grease_group, static_cast<tls::NamedGroup>(0x11ec), tls::NamedGroup::x25519});
+                    else if (e.extension_type == tls::ExtensionType::signature_algorithms)
+                        e = tls::make_signature_algorithms({static_cast<tls::SignatureScheme>(0x0a0a),
+                                                            static_cast<tls::SignatureScheme>(0x0401),  // rsa_pkcs1_sha256
+                                                            tls::SignatureScheme::ecdsa_secp256r1_sha256});
+                    else if (e.extension_type == tls::ExtensionType::supported_versions)
+                        e = tls::make_supported_versions_client({0x3a3a, 0x7f1c, tls::TLS1_3, 0x0303});
+                    else if (e.extension_type == tls::ExtensionType::key_share) {
+                        auto shares = hello.key_share().value();
+                        shares.insert(shares.begin(), tls::KeyShareEntry{grease_group, tls::from_hex("00")});
+                        e = tls::make_key_share_client(shares);
+                    }
+                }
+                // An unknown extension with a body, an empty GREASE one, and status_request_v2
+                // (RFC 6961, §4.4.2.1: "TLS 1.3 servers MUST be able to process ClientHello
+                // messages that include it").
+                hello.extensions.insert(hello.extensions.begin(),
+                                        tls::Extension{static_cast<tls::ExtensionType>(0x0a0a), {}});
+                hello.extensions.push_back({static_cast<tls::ExtensionType>(17), tls::from_hex("000e010009000000000000000000")});
+                hello.extensions.push_back({static_cast<tls::ExtensionType>(0xfe0d), tls::to_bytes("not ours")});
+            };
+            co_await client_handshake(conn, tweaks);
+            co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes("ignored"));
+            co_await conn.records().send_alert(tls::AlertDescription::close_notify);
+            CHECK(co_await read_until_alert(conn, &echoed) == "close_notify(0)");
+        });
+        CHECK_MESSAGE(outcome == "", "server output:\n" << server.process.all().substr(0, 3000));
+        CHECK(echoed == "ignored");
+        CHECK(server.process.wait_for("connection closed cleanly", 5s));
+    }
+}
+
+// RFC8446 6-4, 5.1-8, 6.2-1, 6.2-2, 6.2-3, 6.2-4
 TEST_CASE("ch03-ch11 servers answer a ClientHello longer than the RFC's vectors allow with decode_error at once") {
     // 131 397 bytes announced: one more than the largest legal ClientHello. Only the header is sent.
     std::vector<std::string> servers = {"ch03-server"};

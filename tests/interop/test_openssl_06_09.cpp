@@ -73,6 +73,7 @@ TEST_CASE("openssl s_client gets its line echoed by the ch09 server for every su
 
 // ---- the ch09 client against openssl s_server -rev -----------------------------------------
 
+// RFC8446 9.3-3, 9.1-2
 TEST_CASE("ch09 client gets its message reversed by openssl s_server -rev and decodes its NewSessionTickets") {
     require_tool("openssl");
     struct Combination {

@@ -208,6 +208,7 @@ TEST_CASE("x25519 key pairs agree on a shared secret") {
 }
 
 // RFC8446 7.4.2-3
+// RFC8446 6-7
 TEST_CASE("x25519 rejects a low-order peer key that gives an all-zero secret with illegal_parameter") {
     const KeyPair mine = x25519_keypair();
     CHECK(alert_from([&] { x25519(mine.private_key, Bytes(32, 0)); }) == "illegal_parameter");
@@ -231,6 +232,20 @@ TEST_CASE("p256 ECDH gives both sides the same X coordinate") {
     const Secret ab = p256_ecdh(a.private_key, b.public_key);
     CHECK(ab.size() == 32);
     CHECK(hex(ab) == hex(p256_ecdh(b.private_key, a.public_key)));
+}
+
+// RFC8446 7.4.2-1
+TEST_CASE("p256 ECDH keeps the leading zero byte of a shared secret: always 32 bytes") {
+    // Private key 11 and this public key agree on an x-coordinate whose first byte is zero
+    // (found with Python's cryptography package; any P-256 implementation gives the same).
+    Secret private_key(32, 0);
+    private_key[31] = 11;
+    const Bytes peer = from_hex(
+        "04471c3e758c4904285bba7e53118ed0f524adeb0757d25bd2f8e7b0d76dfa714c"
+        "dd520f7aca8a8b917acc37f51de8f0c9bbe3ad858382e702dc25a12d09f7a858");
+    const Secret z = p256_ecdh(private_key, peer);
+    CHECK(z.size() == 32);
+    CHECK(hex(z) == "006910fa681e7aa48d7824551e02d1bca57aa3e8bcbf60281ed8d7af643d77e4");
 }
 
 // RFC8446 4.2.8.2-1
@@ -404,6 +419,7 @@ TEST_CASE("signatures made by openssl verify and ours verify in openssl") {
     }
 }
 
+// RFC8446 4.2.3-5
 TEST_CASE("RSA-PSS signatures with a salt shorter than the hash do not verify") {
     // §4.2.3: "The length of the Salt MUST be equal to the length of the output of the digest algorithm."
     const TestPki& pki = TestPki::get();
@@ -603,6 +619,75 @@ TEST_CASE("a bad signature or malformed certificate in the chain is a bad_certif
     CHECK(alert_from([&] { validate_certificate_chain({to_bytes("junk")}, pki.path("ca.crt"), "localhost"); }) ==
           "bad_certificate");
     CHECK(alert_from([&] { validate_certificate_chain({}, pki.path("ca.crt"), "localhost"); }) == "bad_certificate");
+}
+
+// RFC8446 C.3-1
+TEST_CASE("ECDSA signatures are deterministic (RFC 6979): the same message signs the same twice") {
+    const TestPki& pki = TestPki::get();
+    const PrivateKey key = PrivateKey::load_pem_file(pki.path("ec.key"));
+    const Bytes first = key.sign(SignatureScheme::ecdsa_secp256r1_sha256, pki.message());
+    CHECK(hex(key.sign(SignatureScheme::ecdsa_secp256r1_sha256, pki.message())) == hex(first));
+    CHECK(hex(PrivateKey::load_pem_file(pki.path("ec.key")).sign(SignatureScheme::ecdsa_secp256r1_sha256, pki.message())) ==
+          hex(first));
+    Bytes other = pki.message();
+    other[0] ^= 0x01;
+    CHECK(hex(key.sign(SignatureScheme::ecdsa_secp256r1_sha256, other)) != hex(first));
+}
+
+// RFC8446 9.1-2
+TEST_CASE("certificates signed with rsa_pkcs1_sha256, rsa_pss_rsae_sha256 and ecdsa_secp256r1_sha256 validate") {
+    const TestPki& pki = TestPki::get();
+    pki.run("openssl req -new -x509 -key rsa.key -subj '/CN=tls-by-hand RSA CA' -days 30"
+            " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -out rsa-ca.crt"
+            " && openssl x509 -req -in leaf.csr -CA rsa-ca.crt -CAkey rsa.key -set_serial 5 -days 30 -sha256"
+            " -extfile leaf.ext -out leaf-pkcs1.crt"
+            " && openssl x509 -req -in leaf.csr -CA rsa-ca.crt -CAkey rsa.key -set_serial 6 -days 30 -sha256"
+            " -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -extfile leaf.ext -out leaf-pss.crt"
+            " && openssl x509 -in leaf-pkcs1.crt -noout -text | grep -q 'Signature Algorithm: sha256WithRSAEncryption'"
+            " && openssl x509 -in leaf-pss.crt -noout -text | grep -q 'Signature Algorithm: rsassaPss'");
+    for (const char* leaf : {"leaf-pkcs1.crt", "leaf-pss.crt"}) {
+        CAPTURE(leaf);
+        const auto chain = load_certificate_chain_pem_file(pki.path(leaf));
+        CHECK(alert_from([&] { validate_certificate_chain(chain, pki.path("rsa-ca.crt"), "localhost"); }) == "none");
+    }
+    // ecdsa_secp256r1_sha256: the CA of the other tests signs with it.
+    CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("ca.crt"), "localhost"); }) == "none");
+}
+
+// RFC8446 4.4.2-11
+TEST_CASE("the end-entity certificate comes first; the rest may come in any order, with extras") {
+    const TestPki& pki = TestPki::get();
+    const auto leaf = load_certificate_chain_pem_file(pki.path("leaf-via-intermediate.crt")).at(0);
+    const auto intermediate = load_certificate_chain_pem_file(pki.path("intermediate.crt")).at(0);
+    const auto unrelated = load_certificate_chain_pem_file(pki.path("other-ca.crt")).at(0);
+    const auto ca = load_certificate_chain_pem_file(pki.path("ca.crt")).at(0);
+    auto validate = [&](const std::vector<Bytes>& chain) {
+        return alert_from([&] { validate_certificate_chain(chain, pki.path("ca.crt"), "localhost"); });
+    };
+    CHECK(validate({leaf, unrelated, intermediate}) == "none");
+    CHECK(validate({leaf, ca, unrelated, intermediate}) == "none");
+    // Not the end-entity first: the intermediate is taken as the server's certificate, and refused.
+    CHECK(validate({intermediate, leaf}) != "none");
+}
+
+// RFC8446 4.4.2.2-3
+TEST_CASE("a server certificate whose keyUsage lacks digitalSignature is a bad_certificate") {
+    const TestPki& pki = TestPki::get();
+    pki.run("printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,keyAgreement\n'"
+            " > agreement.ext"
+            " && printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n'"
+            " > signature.ext"
+            " && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 7 -days 30"
+            " -extfile agreement.ext -out leaf-agreement.crt"
+            " && openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 8 -days 30"
+            " -extfile signature.ext -out leaf-signature.crt");
+    const auto agreement = load_certificate_chain_pem_file(pki.path("leaf-agreement.crt"));
+    CHECK(alert_from([&] { validate_certificate_chain(agreement, pki.path("ca.crt"), "localhost"); }) ==
+          "bad_certificate");
+    CHECK(contains(message_from([&] { validate_certificate_chain(agreement, pki.path("ca.crt"), "localhost"); }),
+                   "lacks digitalSignature"));
+    const auto signature = load_certificate_chain_pem_file(pki.path("leaf-signature.crt"));
+    CHECK(alert_from([&] { validate_certificate_chain(signature, pki.path("ca.crt"), "localhost"); }) == "none");
 }
 
 TEST_CASE("a missing or empty trust anchor file is our internal_error") {

@@ -181,6 +181,30 @@ TEST_CASE("an unknown content type is an unexpected_message") {
     CHECK(alert_of([&] { reader.next(); }) == AlertDescription::unexpected_message);
 }
 
+// RFC8446 5.1-11, D-1, D.2-4
+TEST_CASE("legacy_record_version is ignored: any value reads as the same record") {
+    for (std::uint16_t version : {0x0000, 0x0002, 0x0300, 0x0301, 0x0303, 0x0304, 0xffff}) {
+        CAPTURE(version);
+        RecordReader reader;
+        reader.feed(encode_record(ContentType::handshake, to_bytes("hello"), version));
+        auto record = reader.next();
+        REQUIRE(record.has_value());
+        CHECK(record->type == ContentType::handshake);
+        CHECK(to_string(record->fragment) == "hello");
+        CHECK(record->legacy_record_version == version);  // kept for the trace, never judged
+    }
+}
+
+// RFC8446 D.5-7, D.5-8
+TEST_CASE("an SSL 2.0 compatible CLIENT-HELLO is an unexpected_message") {
+    // RFC 5246 Appendix E.2: msg_length with the high bit set (0x8022), msg_type 1, version
+    // 0x0303, cipher_spec_length 9, session_id_length 0, challenge_length 16, three cipher
+    // specs, the challenge.
+    RecordReader reader;
+    reader.feed(from_hex("802201030300090000001000002f00003500000a11111111111111111111111111111111"));
+    CHECK(alert_of([&] { reader.next(); }) == AlertDescription::unexpected_message);
+}
+
 TEST_CASE("a truncated header waits for more bytes and reports what is buffered") {
     RecordReader reader;
     reader.feed(from_hex("1703"));
@@ -196,6 +220,12 @@ TEST_CASE("an Alert is level then description") {
     CHECK(back.description == AlertDescription::close_notify);
     CHECK(alert_of([] { Alert::decode(from_hex("02")); }) == AlertDescription::decode_error);
     CHECK(alert_name(AlertDescription::bad_record_mac) == "bad_record_mac");
+}
+
+// RFC8446 5.1-9
+TEST_CASE("an alert record holding two alerts, or one and a half, is a decode_error") {
+    CHECK(alert_of([] { Alert::decode(from_hex("02280100")); }) == AlertDescription::decode_error);
+    CHECK(alert_of([] { Alert::decode(from_hex("022801")); }) == AlertDescription::decode_error);
 }
 
 // ---- Receiving in place: wanted(), prepare(), commit() ----

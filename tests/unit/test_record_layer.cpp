@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <functional>
+#include <stdexcept>
 
 using namespace tls;
 using tlstest::alert_of;
@@ -96,6 +98,7 @@ TEST_CASE("record layer: a plaintext close_notify once read keys are installed i
     CHECK(read_all(from_hex("1503030002015a"), with_read_keys).end == "AlertError unexpected_message");  // user_canceled
 }
 
+// RFC8446 6-1
 TEST_CASE("record layer: a protected close_notify is a clean close") {
     auto input = client_record(0, ContentType::alert, from_hex("0100"));
     CHECK(read_all(input, with_read_keys).end == "close_notify");
@@ -228,4 +231,174 @@ TEST_CASE("record layer: two coroutines writing at once never have two writes in
     CHECK(a == 5);
     CHECK(b == 5);
     CHECK(closed);
+}
+
+// ---- What the record layer sends, and what it reads after a close_notify -------------------
+
+namespace {
+
+// Runs `body` to its end on `io` (which must outlive the record layer: it keeps a timer of
+// it); the exception it ended with, if any.
+std::exception_ptr run_coroutine(asio::io_context& io, const std::function<asio::awaitable<void>()>& body) {
+    std::exception_ptr error;
+    asio::co_spawn(io, body(), [&](std::exception_ptr e) { error = e; });
+    io.restart();
+    io.run();
+    return error;
+}
+
+}  // namespace
+
+// RFC8446 6.1-1, 6.1-3
+TEST_CASE("record layer: nothing after the peer's close_notify is read, however often it is asked") {
+    // Protected: close_notify, then application data the peer should not have sent.
+    auto input = concat({client_record(0, ContentType::alert, from_hex("0100")),
+                         client_record(1, ContentType::application_data, to_bytes("after the close"))});
+    asio::io_context io;
+    MemoryTransport transport(input);
+    RecordLayer records(transport, quiet_trace(), Role::server);
+    with_read_keys(records);
+    std::vector<bool> got;
+    auto error = run_coroutine(io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 3; ++i) got.push_back((co_await records.read_record()).has_value());
+    });
+    CHECK_FALSE(error);
+    CHECK(got == std::vector<bool>{false, false, false});
+    CHECK(records.received_close_notify());
+    // The same in plaintext, before any keys: a handshake record behind the close_notify stays unread.
+    const Bytes plain_input = concat({from_hex("15030300020100"), encode_record(ContentType::handshake, from_hex("14000000"))});
+    MemoryTransport plain(plain_input);
+    RecordLayer plain_records(plain, quiet_trace(), Role::server);
+    got.clear();
+    error = run_coroutine(io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) got.push_back((co_await plain_records.read_record()).has_value());
+    });
+    CHECK_FALSE(error);
+    CHECK(got == std::vector<bool>{false, false});
+}
+
+// RFC8446 6-4, 5.1-8
+TEST_CASE("record layer: each alert goes out alone in one record, fatal unless it is a closure alert") {
+    auto sent = [](AlertDescription description) {
+        asio::io_context io;
+        MemoryTransport transport({});
+        RecordLayer records(transport, quiet_trace(), Role::server);
+        CHECK_FALSE(run_coroutine(io, [&]() -> asio::awaitable<void> {
+            co_await records.send_alert(description);
+            co_await records.send_alert(description);
+        }));
+        return to_hex(transport.written());
+    };
+    // Two alerts sent: two records of two bytes each, never one record of four.
+    CHECK(sent(AlertDescription::decode_error) == "15030300020232" "15030300020232");
+    CHECK(sent(AlertDescription::handshake_failure) == "15030300020228" "15030300020228");
+    CHECK(sent(AlertDescription::unexpected_message) == "1503030002020a" "1503030002020a");
+    CHECK(sent(AlertDescription::close_notify) == "15030300020100" "15030300020100");
+    CHECK(sent(AlertDescription::user_canceled) == "1503030002015a" "1503030002015a");
+}
+
+// RFC8446 6-2, 6-4, 6-5
+TEST_CASE("record layer: every alert but close_notify is the peer's error, whatever its level, known or not") {
+    CHECK(read_all(from_hex("15030300020228"), [](RecordLayer&) {}).end == "PeerAlert handshake_failure");
+    CHECK(read_all(from_hex("15030300020128"), [](RecordLayer&) {}).end == "PeerAlert handshake_failure");  // warning
+    CHECK(read_all(from_hex("150303000202fe"), [](RecordLayer&) {}).end == "PeerAlert unknown(254)");
+    CHECK(read_all(from_hex("150303000201fe"), [](RecordLayer&) {}).end == "PeerAlert unknown(254)");
+    // Protected, after application data: the same.
+    auto input = concat({client_record(0, ContentType::application_data, to_bytes("hi")),
+                         client_record(1, ContentType::alert, from_hex("01fe"))});
+    auto r = read_all(input, with_read_keys);
+    CHECK(r.records == std::vector<std::string>{"application_data:hi"});
+    CHECK(r.end == "PeerAlert unknown(254)");
+}
+
+// RFC8446 5-4
+TEST_CASE("record layer: a content type RFC 8446 does not define is never written") {
+    asio::io_context io;
+    MemoryTransport transport({});
+    RecordLayer records(transport, quiet_trace(), Role::client);
+    for (int type : {0, 24, 255}) {
+        CAPTURE(type);
+        auto error = run_coroutine(io, [&]() -> asio::awaitable<void> {
+            co_await records.write_records(static_cast<ContentType>(type), to_bytes("x"));
+        });
+        CHECK_THROWS_AS(std::rethrow_exception(error), std::logic_error);
+    }
+    CHECK(transport.written().empty());
+}
+
+// RFC8446 5.1-10, D.5-11
+TEST_CASE("record layer: every record says 0x0303 but the initial ClientHello's, which may say 0x0301") {
+    for (std::uint16_t initial : {0x0301, 0x0303}) {
+        CAPTURE(initial);
+        asio::io_context io;
+        MemoryTransport transport({});
+        RecordLayer records(transport, quiet_trace(), Role::client);
+        records.set_framing({.initial_client_hello_version = initial});
+        const Bytes hello = from_hex("01000000");  // stands for a ClientHello
+        CHECK_FALSE(run_coroutine(io, [&]() -> asio::awaitable<void> {
+            co_await records.write_records(ContentType::handshake, hello);  // the initial ClientHello
+            co_await records.write_change_cipher_spec();
+            co_await records.write_records(ContentType::handshake, hello);  // a second one, after a retry
+            records.install(aes128(), client_secret);
+            co_await records.write_records(ContentType::application_data, to_bytes("data"));
+            co_await records.send_alert(AlertDescription::close_notify);
+        }));
+        // Each record's type and legacy_record_version, in order.
+        std::vector<std::string> headers;
+        BytesView rest = transport.written();
+        while (rest.size() >= 5) {
+            headers.push_back(to_hex(rest.first(3)));
+            rest = rest.subspan(5 + (std::size_t{rest[3]} << 8 | rest[4]));
+        }
+        CHECK(rest.empty());
+        CHECK(headers == std::vector<std::string>{(initial == 0x0301 ? "160301" : "160303"), "140303", "160303",
+                                                  "170303", "170303"});
+    }
+}
+
+// RFC8446 5.1-7
+TEST_CASE("record layer: an empty handshake write is refused, never sent as a zero-length fragment") {
+    asio::io_context io;
+    MemoryTransport transport({});
+    RecordLayer records(transport, quiet_trace(), Role::client);
+    auto error = run_coroutine(io, [&]() -> asio::awaitable<void> {
+        co_await records.write_records(ContentType::handshake, {});
+    });
+    CHECK_THROWS_AS(std::rethrow_exception(error), std::logic_error);
+    CHECK(transport.written().empty());
+    // Empty application data is allowed (§5.1): one record of length 0.
+    CHECK_FALSE(run_coroutine(io, [&]() -> asio::awaitable<void> {
+        co_await records.write_records(ContentType::application_data, {});
+    }));
+    CHECK(to_hex(transport.written()) == "1703030000");
+}
+
+// RFC8446 5.3-1
+TEST_CASE("record layer: the first record under each new key has sequence number 0") {
+    asio::io_context io;
+    MemoryTransport transport({});
+    RecordLayer records(transport, quiet_trace(), Role::client);
+    records.install(aes128(), client_secret);
+    // The next generation's keys, as §7.2 derives them; records sealed here independently.
+    const Secret next = next_traffic_secret(aes128().hash, client_secret);
+    auto sealed_next = [&](std::uint64_t seq, ContentType type, BytesView content) {
+        RecordProtection p(aes128().aead, traffic_keys(aes128(), next));
+        for (std::uint64_t i = 0; i < seq; ++i) p.seal(ContentType::application_data, {});
+        return p.seal(type, content);
+    };
+    const Bytes key_update = from_hex("1800000100");
+    CHECK_FALSE(run_coroutine(io, [&]() -> asio::awaitable<void> {
+        co_await records.write_records(ContentType::application_data, to_bytes("one"));
+        co_await records.write_records(ContentType::application_data, to_bytes("two"));
+        records.install(aes128(), client_secret);  // installed again: sequence numbers from 0
+        co_await records.write_records(ContentType::application_data, to_bytes("three"));
+        co_await records.write_key_update(key_update);  // sequence number 1 under the old keys
+        co_await records.write_records(ContentType::application_data, to_bytes("four"));
+    }));
+    auto expected = concat({client_record(0, ContentType::application_data, to_bytes("one")),
+                            client_record(1, ContentType::application_data, to_bytes("two")),
+                            client_record(0, ContentType::application_data, to_bytes("three")),
+                            client_record(1, ContentType::handshake, key_update),
+                            sealed_next(0, ContentType::application_data, to_bytes("four"))});
+    CHECK(to_hex(transport.written()) == to_hex(expected));
 }
