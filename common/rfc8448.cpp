@@ -7,6 +7,7 @@
 #include "rfc8448_vectors.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 namespace tls {
@@ -81,14 +82,90 @@ Section make_simple_1rtt() {
     }
     s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
     s.new_session_ticket = message<NewSessionTicket>(v::new_session_ticket);
+    s.server_groups = {name(message<ServerHello>(v::server_hello).key_share().value().group)};
     return s;
 }
 // ANCHOR_END: simple_1rtt
+
+// ANCHOR: hello_retry
+Section make_hello_retry() {
+    namespace v = ::rfc8448::hello_retry;
+    Section s;
+    s.title = "RFC 8448 §5 HelloRetryRequest";
+
+    // The client: "create an ephemeral x25519 key pair", then ClientHello1 with that one share.
+    const std::vector<std::pair<NamedGroup, Bytes>> first_keys = {
+        {NamedGroup::x25519, octets(v::client_x25519_private_key)}};
+    s.client_hello = with_key_shares_from(message<ClientHello>(v::client_hello_1), first_keys);
+    s.client_hello_message = octets(v::client_hello_1);
+    s.server_name = s.client_hello.server_name().value().at(0);
+    for (const auto& [group, key] : first_keys) s.client_groups.push_back(name(group));
+    // Asked for P-256, it "create[s] an ephemeral P-256 key pair" for ClientHello2.
+    s.client_private_keys = first_keys;
+    s.client_private_keys.emplace_back(NamedGroup::secp256r1, octets(v::client_p256_private_key));
+    // No application data: it closes right after its Finished.
+    const auto record = octets(v::client_hello_1_record);  // 16 03 01, as §3's
+    s.client_framing.initial_client_hello_version = static_cast<std::uint16_t>(record.at(1) << 8 | record.at(2));
+    // How it laid out ClientHello2 (the content is for our client to make): the order of its
+    // extensions, and the length its padding brings it to.
+    const auto second = message<ClientHello>(v::client_hello_2);
+    s.client_hello_2_message = octets(v::client_hello_2);
+    for (const auto& extension : second.extensions) {
+        s.client_hello_2_order.push_back(extension.extension_type);
+        if (extension.extension_type == ExtensionType::padding)
+            s.client_hello_2_padded_length = s.client_hello_2_message.size();
+    }
+
+    // The server: it prefers P-256, so its HelloRetryRequest (a ServerHello, §4.1.4) asks for a
+    // P-256 share, with a cookie only it can read. Then ServerHello, EncryptedExtensions, ...
+    const auto hrr = message<ServerHello>(v::hello_retry_request);
+    if (!hrr.is_hello_retry_request())
+        throw std::logic_error("rfc8448_vectors.hpp: §5's first ServerHello is not a HelloRetryRequest");
+    s.server_groups = {name(hrr.hrr_selected_group().value())};
+    s.hello_retry_cookie = hrr.cookie();
+    const auto server_hello = message<ServerHello>(v::server_hello);
+    s.server_random = server_hello.random;
+    s.server_private_keys = {{NamedGroup::secp256r1, octets(v::server_p256_private_key)}};
+    s.encrypted_extensions = message<EncryptedExtensions>(v::encrypted_extensions).extensions;
+    s.certificate_file = repo_path("certs/rfc8448-rsa.pem");
+    s.key_file = repo_path("certs/rfc8448-rsa.key");
+    s.certificate = message<Certificate>(v::certificate).certificate_list.at(0).cert_data;
+    if (s.certificate != message<Certificate>(::rfc8448::simple::certificate).certificate_list.at(0).cert_data)
+        throw std::logic_error("rfc8448_vectors.hpp: §5's certificate is not §3's (certs/rfc8448-rsa.pem)");
+
+    // The salt of its CertificateVerify, recovered as §3's, from a transcript that begins with
+    // message_hash(ClientHello1) (§4.4.1).
+    const auto verify = message<CertificateVerify>(v::certificate_verify);
+    s.signature_scheme = verify.algorithm;
+    TranscriptHash transcript(HashAlg::sha256);
+    transcript.update(octets(v::client_hello_1));
+    transcript.restart_with_message_hash();
+    for (auto m : {v::hello_retry_request, v::client_hello_2, v::server_hello, v::encrypted_extensions, v::certificate})
+        transcript.update(octets(m));
+    s.server_pss_salt = recover_pss_salt(s.certificate, verify.algorithm,
+                                         certificate_verify_content(/*server=*/true, transcript.current()),
+                                         verify.signature);
+
+    Bytes flight;
+    for (auto m : {v::encrypted_extensions, v::certificate, v::certificate_verify, v::server_finished}) {
+        const auto bytes = octets(m);
+        flight.insert(flight.end(), bytes.begin(), bytes.end());
+    }
+    s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
+    // No NewSessionTicket: after the client's Finished, each side's close_notify.
+    return s;
+}
+// ANCHOR_END: hello_retry
 
 }  // namespace
 
 const Section& simple_1rtt() {
     static const Section section = make_simple_1rtt();
+    return section;
+}
+
+const Section& hello_retry() {
+    static const Section section = make_hello_retry();
     return section;
 }
 
@@ -147,13 +224,51 @@ std::optional<NewSessionTicket> Inputs::new_session_ticket() const {
     return section_->new_session_ticket;
 }
 
-void Inputs::check_client_hello(Trace& trace, BytesView client_hello_message) const {
+std::optional<Bytes> Inputs::hello_retry_cookie() const {
+    if (!section_) return std::nullopt;
+    if (role_ != Role::server)
+        throw AlertError(AlertDescription::internal_error,
+                         fmt::format("--rfc8448: the client of {} sends no HelloRetryRequest", section_->title));
+    return section_->hello_retry_cookie;
+}
+
+ClientHello Inputs::second_client_hello(ClientHello hello) const {
+    if (!section_ || section_->client_hello_2_order.empty()) return hello;
+    std::vector<Extension> laid_out;
+    auto has = [&laid_out](ExtensionType type) {
+        return std::any_of(laid_out.begin(), laid_out.end(), [type](const Extension& e) { return e.extension_type == type; });
+    };
+    for (auto type : section_->client_hello_2_order)
+        for (const auto& extension : hello.extensions)
+            if (extension.extension_type == type && type != ExtensionType::padding && !has(type))
+                laid_out.push_back(extension);
+    for (const auto& extension : hello.extensions)  // any the RFC's has not: at the end, as ours
+        if (!has(extension.extension_type) && extension.extension_type != ExtensionType::padding)
+            laid_out.push_back(extension);
+    // RFC 7685 §3: "The client MUST fill the padding extension completely with zero bytes",
+    // as many as take the message to the RFC's length (the extension's header counts: 4 bytes).
+    const auto at = std::find(section_->client_hello_2_order.begin(), section_->client_hello_2_order.end(),
+                              ExtensionType::padding);
+    std::size_t before = 0;  // where the RFC has it, counting only the types we have
+    for (auto it = section_->client_hello_2_order.begin(); it != at && it != section_->client_hello_2_order.end(); ++it)
+        before += has(*it) ? 1 : 0;
+    hello.extensions = std::move(laid_out);
+    const auto length = encode_handshake(hello).size() + 4;
+    if (at != section_->client_hello_2_order.end() && length <= section_->client_hello_2_padded_length) {
+        Extension padding{ExtensionType::padding, Bytes(section_->client_hello_2_padded_length - length, 0)};
+        hello.extensions.insert(hello.extensions.begin() + static_cast<std::ptrdiff_t>(before), std::move(padding));
+    }
+    return hello;
+}
+
+void Inputs::check_client_hello(Trace& trace, BytesView client_hello_message, bool second) const {
     if (!section_) return;
-    const Bytes& rfc = section_->client_hello_message;
+    const Bytes& rfc = second ? section_->client_hello_2_message : section_->client_hello_message;
+    const auto which = second ? "ClientHello2" : "ClientHello";
     const auto [ours, theirs] =
         std::mismatch(client_hello_message.begin(), client_hello_message.end(), rfc.begin(), rfc.end());
     if (ours == client_hello_message.end() && theirs == rfc.end()) {
-        trace.value("rfc8448", fmt::format("the ClientHello of {}, byte for byte", section_->title));
+        trace.value("rfc8448", fmt::format("the {} of {}, byte for byte", which, section_->title));
         return;
     }
     const auto at = static_cast<std::size_t>(ours - client_hello_message.begin());
@@ -161,9 +276,9 @@ void Inputs::check_client_hello(Trace& trace, BytesView client_hello_message) co
                          ? fmt::format("differs at byte {} ({:02x}, the RFC's {:02x})", at, *ours, *theirs)
                          : fmt::format("is {} bytes, the RFC's {}", client_hello_message.size(), rfc.size());
     throw AlertError(AlertDescription::handshake_failure,
-                     fmt::format("--rfc8448 answers only the ClientHello of {}; this one {}: connect with the "
-                                 "chapter's client and --rfc8448",
-                                 section_->title, how));
+                     fmt::format("--rfc8448 answers only the {} of {}; this one {}: connect with the "
+                                 "chapter's client and the same --rfc8448",
+                                 which, section_->title, how));
 }
 
 std::string Inputs::trust_server_certificate(const std::vector<Bytes>& chain, const std::string& ca,
@@ -186,8 +301,12 @@ std::string Inputs::trust_server_certificate(const std::vector<Bytes>& chain, co
 namespace {
 
 // Why an option cannot go with --rfc8448: the value it sets is one the RFC fixes.
-std::string why_refused(const std::string& option) {
+std::string why_refused(const std::string& option, const replay::Section& section) {
+    if (option == "--groups" && section.hello_retry_cookie)
+        return "the RFC's client offers its own groups, with one x25519 key share, and its server prefers P-256";
     if (option == "--groups") return "the RFC's client offers its own groups, with one x25519 key share";
+    if (option == "--hrr-cookie")
+        return "the RFC's server sends its own cookie, opaque to ours, which keeps its state in the connection";
     if (option == "--server-name") return "the RFC's client asks for \"server\"";
     if (option == "--ca") return "the RFC's client trusts exactly the RFC's certificate";
     if (option == "--cert" || option == "--key")
@@ -201,18 +320,41 @@ std::string why_refused(const std::string& option) {
 
 }  // namespace
 
-void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting) {
-    auto* flag = app.add_flag("--rfc8448")->description(
+void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting,
+                        std::vector<std::string> sections) {
+    const std::string what =
         "Replay RFC 8448 §3: its randoms, keys, certificate and extensions, so that the trace shows the RFC's bytes "
-        "(not secure: they are published)");
-    app.final_callback([&app, &inputs, flag, conflicting = std::move(conflicting)] {
+        "(not secure: they are published)";
+    CLI::Option* flag = nullptr;
+    auto chosen = std::make_shared<std::string>();  // "" (§3), or one of `sections`
+    if (sections.empty()) {
+        flag = app.add_flag("--rfc8448")->description(what);
+    } else {
+        // `--rfc8448` alone is §3; `--rfc8448 hrr` is §5. (A value is optional, so the help
+        // shows it in brackets, and scripts/run passes a following word through.)
+        flag = app.add_option("--rfc8448", *chosen)
+                   ->expected(0, 1)
+                   ->type_name("[hrr]")
+                   ->description(what + "; --rfc8448 hrr replays §5, HelloRetryRequest, instead")
+                   ->check(CLI::Validator(
+                       [sections](std::string& value) -> std::string {
+                           if (value.empty() || std::find(sections.begin(), sections.end(), value) != sections.end())
+                               return {};
+                           return "no section '" + value + "' to replay: give none (§3) or hrr (§5)";
+                       },
+                       ""));
+    }
+    app.final_callback([&app, &inputs, flag, chosen, conflicting = std::move(conflicting)] {
         if (flag->count() == 0) return;
+        const auto& section = *chosen == "hrr" ? replay::hello_retry() : replay::simple_1rtt();
+        const auto number = *chosen == "hrr" ? "§5" : "§3";
         for (const auto& option : conflicting)
-            if (app.count(option) > 0)
-                throw CLI::ValidationError("--rfc8448", fmt::format("it replays RFC 8448 §3, so {} cannot be used "
+            // (--hrr-cookie changes nothing in a handshake without a HelloRetryRequest.)
+            if (app.count(option) > 0 && (option != "--hrr-cookie" || section.hello_retry_cookie))
+                throw CLI::ValidationError("--rfc8448", fmt::format("it replays RFC 8448 {}, so {} cannot be used "
                                                                     "with it: {}",
-                                                                    option, why_refused(option)));
-        inputs = Inputs(inputs.role(), replay::simple_1rtt());
+                                                                    number, option, why_refused(option, section)));
+        inputs = Inputs(inputs.role(), section);
     });
 }
 

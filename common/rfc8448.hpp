@@ -40,10 +40,27 @@
 // and see the same bytes. It refuses what it cannot reproduce (another group, suite, signature
 // scheme, certificate, or a peer that is not the RFC's) with a message that says so.
 //
-// Chapters 10 and later replay more sections the same way: a replay::Section per handshake of
-// the RFC (§5 HelloRetryRequest, §4 resumption and 0-RTT, §6 client authentication), built from
-// its namespace in rfc8448_vectors.hpp (::rfc8448::hello_retry...); the chapters' choice points
-// stay as they are.
+// §5 "HelloRetryRequest" (chapter 10 on: --rfc8448 hrr; plain --rfc8448 stays §3). Its client
+// offers x25519, P-256 and P-384 with one x25519 share; its server prefers P-256 (the group a
+// replay::Section's server takes first, server_groups) and answers with a HelloRetryRequest. The
+// same kinds of inputs, plus three of the retry:
+//   - the HelloRetryRequest's cookie (§4.2.2): 114 opaque bytes that only the RFC's server
+//     could open. Ours cannot, as it cannot open the RFC's ticket, so a replaying server keeps
+//     its state in the connection (chapter 10's stateful path), sends the RFC's bytes, and
+//     checks only that ClientHello2 echoes them (Inputs::hello_retry_cookie); --hrr-cookie,
+//     which would put our own sealed state there, is refused;
+//   - the client's second key pair, P-256, made when the HelloRetryRequest asks for it;
+//   - how the client lays out ClientHello2, where §4.1.2 leaves it free: the cookie goes
+//     before psk_key_exchange_modes, not at the end, and a padding extension (RFC 7685) brings
+//     the message to 512 bytes (clients such as NSS pad a ClientHello of 256 to 511 bytes so,
+//     for servers that once failed on those lengths): Inputs::second_client_hello. Its content
+//     is still ours: ClientHello1 with the P-256 share in key_share and the server's cookie.
+// The client sends no application data (it closes right after its Finished), and the server no
+// NewSessionTicket: from chapter 12 both still derive resumption_master_secret, which §5 prints.
+// So chapters 10 and 11 replay §5 to the last record but that secret, 12 to 14 all of it, and
+// 15 (HTTP) through the client's Finished. §4 (resumption, 0-RTT) and §6 (client
+// authentication) would be further sections, built the same way from their namespaces in
+// rfc8448_vectors.hpp.
 #pragma once
 
 #include "crypto.hpp"
@@ -92,13 +109,23 @@ struct Section {
     RecordFraming server_framing;        // EncryptedExtensions ... Finished in one record (§5.1)
     // What it sends after the handshake (§4.6.1), every field its own choice: ticket_lifetime,
     // ticket_age_add (random), ticket_nonce, the ticket itself (opaque to the client) and the
-    // early_data extension. Chapter 09 sends none; chapter 12's server takes this one.
-    NewSessionTicket new_session_ticket;
+    // early_data extension. Chapter 09 sends none; chapter 12's server takes this one. nullopt:
+    // the RFC's server sends none (§5), and neither does ours.
+    std::optional<NewSessionTicket> new_session_ticket;
+    std::vector<std::string> server_groups;  // its preference, as --groups names them: the group it took
+
+    // ---- A HelloRetryRequest (§5; empty otherwise)
+    std::optional<Bytes> hello_retry_cookie;  // the server's cookie (§4.2.2): opaque, sent as is
+    Bytes client_hello_2_message;             // the RFC's ClientHello2, which a replaying server insists on
+    std::vector<ExtensionType> client_hello_2_order;  // the order of its extensions (§4.1.2 leaves it free)
+    std::size_t client_hello_2_padded_length = 0;      // what padding brings it to (RFC 7685), or 0
 };
 
 // §3 "Simple 1-RTT Handshake": x25519, TLS_AES_128_GCM_SHA256, rsa_pss_rsae_sha256. Made on
 // first use (the salt recovery verifies the RFC's signature); throws if the vectors disagree.
 const Section& simple_1rtt();
+// §5 "HelloRetryRequest": an x25519 share, a retry for P-256 with a cookie, then as §3 with P-256.
+const Section& hello_retry();
 // ANCHOR_END: Section
 
 }  // namespace replay
@@ -125,13 +152,23 @@ public:
     std::vector<Extension> encrypted_extensions() const;  // §4.3.1: ours are none yet
     // Server (chapter 12 on): the NewSessionTicket to send after the handshake (§4.6.1) instead
     // of sealing our own, or nullopt. A replay sends the RFC's one ticket, opaque bytes and all:
-    // its PSK is the RFC's, but no server of ours could open it to resume.
+    // its PSK is the RFC's, but no server of ours could open it to resume. (A replay of a
+    // section without one sets the chapter's --tickets to 0 in main().)
     std::optional<NewSessionTicket> new_session_ticket() const;
+    // Server (chapter 10 on): the cookie of our HelloRetryRequest (§4.2.2) when we keep our
+    // state in the connection: none normally; a replay of §5 sends the RFC's, opaque to us.
+    std::optional<Bytes> hello_retry_cookie() const;
+    // Client (chapter 10 on): ClientHello2 as §4.1.2 makes it from ClientHello1, laid out where
+    // §4.1.2 leaves the choice: ours as it is; a replay puts the extensions in the RFC's order
+    // and pads the message to the RFC's length (RFC 7685), the padding length being ours to
+    // compute. Everything in the extensions stays ours.
+    ClientHello second_client_hello(ClientHello hello) const;
 
     // ---- What a replay insists on
     // Server: a replay answers only the RFC's ClientHello (any other makes other bytes); says so
     // in the trace, or throws AlertError{handshake_failure} naming the first byte that differs.
-    void check_client_hello(Trace& trace, BytesView client_hello_message) const;
+    // After a HelloRetryRequest, `second` says this is ClientHello2, which must be the RFC's too.
+    void check_client_hello(Trace& trace, BytesView client_hello_message, bool second = false) const;
     // Client: validates the server's chain against the anchors in `ca` for `server_name` and
     // returns how it is trusted, for the trace; a replay instead trusts exactly the RFC's
     // certificate, which no validation would pass (RSA-1024, expired 2026-07-30, self-signed,
@@ -148,8 +185,10 @@ private:
 // ANCHOR: add_rfc8448_option
 // --rfc8448 for a chapter program (03 onward): with it, `inputs` becomes RFC 8448 §3's for its
 // role, and each option of `conflicting` (--groups, --cert...) is refused, saying why, before
-// anything connects: it would change a value the RFC fixes.
-void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting);
+// anything connects: it would change a value the RFC fixes. A chapter that can replay more
+// names them in `sections`: "hrr" (chapter 10 on) makes `--rfc8448 hrr` replay §5.
+void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting,
+                        std::vector<std::string> sections = {});
 // ANCHOR_END: add_rfc8448_option
 
 }  // namespace tls

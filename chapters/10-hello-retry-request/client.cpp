@@ -248,18 +248,21 @@ asio::awaitable<bool> receive(tls::Connection& conn, OnData on_data) {
 // ANCHOR_END: receive
 
 // ANCHOR: exchange_message
-// --message: send it, read the echo back, then close with close_notify (§6.1).
+// --message: send it, read the echo back, then close with close_notify (§6.1). An empty one is
+// not sent: we close at once (RFC 8448 §5's client, --rfc8448 hrr, sends no data).
 asio::awaitable<void> exchange_message(tls::Connection& conn, const std::string& message) {
-    co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(message));
-    std::string reply;
-    bool clean = co_await receive(conn, [&](tls::BytesView data) {
-        reply += tls::to_string(data);
-        return reply.size() < message.size();  // keep reading until the whole echo is back
-    });
-    if (!clean) throw tls::Truncated("the server closed without close_notify: the data may be truncated");
-    if (reply.size() < message.size())
-        throw tls::Truncated(fmt::format("the server closed after echoing {} of {} bytes", reply.size(), message.size()));
-    conn.trace().result(fmt::format("received message: {}", tls::text_or_hex(tls::to_bytes(reply))));
+    if (!message.empty()) {
+        co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(message));
+        std::string reply;
+        bool clean = co_await receive(conn, [&](tls::BytesView data) {
+            reply += tls::to_string(data);
+            return reply.size() < message.size();  // keep reading until the whole echo is back
+        });
+        if (!clean) throw tls::Truncated("the server closed without close_notify: the data may be truncated");
+        if (reply.size() < message.size())
+            throw tls::Truncated(fmt::format("the server closed after echoing {} of {} bytes", reply.size(), message.size()));
+        conn.trace().result(fmt::format("received message: {}", tls::text_or_hex(tls::to_bytes(reply))));
+    }
     co_await conn.records().send_alert(tls::AlertDescription::close_notify);
     if (!co_await receive(conn, [](tls::BytesView) { return true; }))
         throw tls::Truncated("the server closed without close_notify: the data may be truncated");
@@ -339,6 +342,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         const auto hrr_version = server_hello.selected_version();
         retried.emplace(std::move(client_hello_raw), std::move(server_hello_raw));
         client_hello = second_client_hello(client_hello, shares, server_hello.cookie());
+        client_hello = inputs.second_client_hello(std::move(client_hello));  // --rfc8448 hrr: the RFC's layout
         // Appendix D.4: our one dummy change_cipher_spec goes "immediately before its second
         // flight. This may either be before its second ClientHello or before its encrypted
         // handshake flight."
@@ -449,7 +453,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}));
     app.add_option("--keylog", options.keylog, "Append NSS key-log lines to this file (default: $SSLKEYLOGFILE)");
     tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
-    tls::add_rfc8448_option(app, inputs, {"--server-name", "--ca", "--message", "--groups", "--key-shares"});
+    tls::add_rfc8448_option(app, inputs, {"--server-name", "--ca", "--message", "--groups", "--key-shares"}, {"hrr"});
     CLI11_PARSE(app, argc, argv);
     if (auto rfc = inputs.rfc8448()) {  // the RFC's client: its server name, key share and data
         options.server_name = rfc->server_name;

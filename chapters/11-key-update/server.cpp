@@ -240,13 +240,19 @@ asio::awaitable<void> after_hello_retry_request(tls::Connection& conn, const tls
 // synthetic handshake message of handshake type "message_hash" containing Hash(ClientHello1)".
 // We keep ClientHello1 itself, to check what ClientHello2 changed.
 asio::awaitable<tls::ClientHello> retry_with_state(tls::Connection& conn, const tls::ClientHello& first,
-                                                   const Negotiated& n, tls::TranscriptHash& transcript) {
+                                                   const Negotiated& n, tls::TranscriptHash& transcript,
+                                                   const tls::Inputs& inputs) {
+    // --rfc8448 hrr: the RFC's server put a cookie in its HelloRetryRequest, opaque bytes that
+    // only it can read. Ours cannot, so it keeps its state here as always, sends those bytes,
+    // and checks only that ClientHello2 echoes them (§4.2.2). Otherwise: no cookie.
+    const auto cookie = inputs.hello_retry_cookie();
     transcript.restart_with_message_hash();
-    transcript.update(co_await conn.write(hello_retry_request(first, n.cipher_suite, n.group, std::nullopt)));
+    transcript.update(co_await conn.write(hello_retry_request(first, n.cipher_suite, n.group, cookie)));
     co_await after_hello_retry_request(conn, first);
     auto [second, second_raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(second);
-    check_second_client_hello(first, second, n.group, std::nullopt);
+    inputs.check_client_hello(conn.trace(), second_raw, /*second=*/true);  // --rfc8448 hrr: the RFC's
+    check_second_client_hello(first, second, n.group, cookie);
     transcript.update(second_raw);
     co_return second;
 }
@@ -413,7 +419,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         if (options.hrr_cookie)
             client_hello = co_await retry_without_state(conn, client_hello, asked, transcript, cookie_key);
         else
-            client_hello = co_await retry_with_state(conn, client_hello, asked, transcript);
+            client_hello = co_await retry_with_state(conn, client_hello, asked, transcript, inputs);
         sent_change_cipher_spec = !client_hello.legacy_session_id.empty();  // after_hello_retry_request sent it
         // The same choices as before, now with the share we asked for (§4.1.4).
         negotiated = negotiate(client_hello, credentials.key, options.our_groups);
@@ -521,11 +527,13 @@ int main(int argc, char** argv) {
     app.add_option("--key-update-every", options.key_update_every,
                    "Send a KeyUpdate (update_requested) after every N records we echo (0: only at the §5.5 limit)");
     tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
-    tls::add_rfc8448_option(app, inputs, {"--cert", "--key", "--key-update-every"});
+    tls::add_rfc8448_option(app, inputs, {"--cert", "--key", "--key-update-every", "--groups", "--hrr-cookie"},
+                            {"hrr"});
     CLI11_PARSE(app, argc, argv);
-    if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key, its groups
         options.cert = rfc->certificate_file;
         options.key = rfc->key_file;
+        options.groups = rfc->server_groups;  // §5's prefers P-256: a HelloRetryRequest for it
     }
     Credentials credentials{tls::load_certificate_chain_pem_file(options.cert), tls::PrivateKey::load_pem_file(options.key)};
     for (auto& g : options.groups) options.our_groups.push_back(tls::group_from_name(g));

@@ -260,16 +260,22 @@ tls::Bytes message_hash_message(tls::BytesView client_hello1_hash) {
 // synthetic handshake message of handshake type "message_hash" containing Hash(ClientHello1)".
 // We keep ClientHello1 itself, to check what ClientHello2 changed.
 asio::awaitable<SecondClientHello> retry_with_state(tls::Connection& conn, const tls::ClientHello& first,
-                                                    const Negotiated& n, tls::TranscriptHash& transcript) {
+                                                    const Negotiated& n, tls::TranscriptHash& transcript,
+                                                    const tls::Inputs& inputs) {
+    // --rfc8448 hrr: the RFC's server put a cookie in its HelloRetryRequest, opaque bytes that
+    // only it can read. Ours cannot, so it keeps its state here as always, sends those bytes,
+    // and checks only that ClientHello2 echoes them (§4.2.2). Otherwise: no cookie.
+    const auto cookie = inputs.hello_retry_cookie();
     auto prefix = message_hash_message(transcript.current());  // the transcript holds ClientHello1 alone
     transcript.restart_with_message_hash();
-    auto hrr_raw = co_await conn.write(hello_retry_request(first, n.cipher_suite, n.group, std::nullopt));
+    auto hrr_raw = co_await conn.write(hello_retry_request(first, n.cipher_suite, n.group, cookie));
     transcript.update(hrr_raw);
     prefix.insert(prefix.end(), hrr_raw.begin(), hrr_raw.end());
     co_await after_hello_retry_request(conn, first);
     auto [second, second_raw] = co_await conn.read<tls::ClientHello>();
     check_client_hello(second);
-    check_second_client_hello(first, second, n.group, std::nullopt);
+    inputs.check_client_hello(conn.trace(), second_raw, /*second=*/true);  // --rfc8448 hrr: the RFC's
+    check_second_client_hello(first, second, n.group, cookie);
     transcript.update(second_raw);
     co_return SecondClientHello{std::move(second), std::move(second_raw), std::move(prefix)};
 }
@@ -541,7 +547,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         if (options.hrr_cookie)
             second = co_await retry_without_state(conn, client_hello, asked, transcript, cookie_key);
         else
-            second = co_await retry_with_state(conn, client_hello, asked, transcript);
+            second = co_await retry_with_state(conn, client_hello, asked, transcript, inputs);
         client_hello = std::move(second.hello);
         client_hello_raw = std::move(second.raw);
         transcript_prefix = std::move(second.transcript_prefix);
@@ -703,11 +709,14 @@ int main(int argc, char** argv) {
                  "Resume with the PSK alone when the client offers only psk_ke: no (EC)DHE, no forward secrecy (§4.2.9)");
     tls::Inputs inputs(tls::Role::server);  // fresh randomness; RFC 8448's with --rfc8448
     tls::add_rfc8448_option(app, inputs, {"--cert", "--key", "--key-update-every", "--tickets", "--ticket-key",
-                                          "--ticket-lifetime", "--allow-psk-ke"});
+                                          "--ticket-lifetime", "--allow-psk-ke", "--groups", "--hrr-cookie"},
+                            {"hrr"});
     CLI11_PARSE(app, argc, argv);
-    if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key
+    if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key, its groups
         options.cert = rfc->certificate_file;
         options.key = rfc->key_file;
+        options.groups = rfc->server_groups;  // §5's prefers P-256: a HelloRetryRequest for it
+        if (!rfc->new_session_ticket) options.tickets = 0;  // §5's sends none
     }
     Credentials credentials{tls::load_certificate_chain_pem_file(options.cert), tls::PrivateKey::load_pem_file(options.key)};
     for (auto& g : options.groups) options.our_groups.push_back(tls::group_from_name(g));

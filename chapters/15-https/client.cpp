@@ -678,6 +678,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         const auto hrr_version = server_hello.selected_version();
         retried.emplace(std::move(client_hello_raw), std::move(server_hello_raw));
         client_hello = second_client_hello(client_hello, shares, server_hello.cookie());
+        client_hello = inputs.second_client_hello(std::move(client_hello));  // --rfc8448 hrr: the RFC's layout
         // §4.1.2: ClientHello2 goes without "early_data", "as early data is not permitted after
         // a HelloRetryRequest"; it goes unprotected, and our early data again after the handshake.
         // RFC8446 4.2.10-6
@@ -1032,7 +1033,7 @@ int main(int argc, char** argv) {
     tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
     tls::add_rfc8448_option(app, inputs,
                             {"--server-name", "--ca", "--message", "--groups", "--key-shares", "--repeat", "--key-update-every",
-                             "--session-in", "--reconnect", "--psk-modes", "--early-data", "--early-data-file", "--replay"});
+                             "--session-in", "--reconnect", "--psk-modes", "--early-data", "--early-data-file", "--replay"}, {"hrr"});
     CLI11_PARSE(app, argc, argv);
     if (!options.cert.empty()) {
         if (options.key.empty()) return app.exit(CLI::ValidationError("--cert", "needs --key"));
@@ -1048,7 +1049,7 @@ int main(int argc, char** argv) {
         options.groups = rfc->client_groups;
         options.key_shares = rfc->client_groups;
         options.message = tls::to_string(rfc->client_application_data);
-        options.repeat = 1;  // the RFC's client sends its data once
+        options.repeat = rfc->client_application_data.empty() ? 0 : 1;  // its data once; §5's sends none
     }
     if (options.key_shares.empty()) options.key_shares = {options.groups.front()};
     for (auto& g : options.key_shares)

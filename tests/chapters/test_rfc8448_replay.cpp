@@ -7,6 +7,11 @@
 //   §3 p. 5, {server} construct a ServerHello handshake message: ServerHello (server: -> ServerHello)
 //   differs at byte 6: ours a7, RFC a6
 // Each chapter's list of values is spelled out below: it is that chapter's claim.
+// From chapter 10, `--rfc8448 hrr` replays §5 "HelloRetryRequest" the same way, on P-256 after a
+// retry with the RFC's cookie (common/rfc8448.hpp): every value our traces print, the PRK of
+// each HKDF step included (the secret it starts from). What no trace prints is not compared:
+// the private keys (inputs, not results), the HkdfLabels ("info"), the derived salts, the
+// finished keys, the zero IKMs and the transcript hashes after the server's Finished.
 #include "messages.hpp"
 #include "record_protection.hpp"
 #include "rfc8448_vectors.hpp"
@@ -18,6 +23,7 @@
 #include <functional>
 #include <optional>
 #include <regex>
+#include <span>
 #include <string_view>
 
 using namespace tlstest;
@@ -139,13 +145,18 @@ struct Check {
 
 using Checks = std::vector<Check>;
 
-const rfc8448::Labelled& labelled(std::string_view name) {
-    for (const auto& v : s3::labelled)
+// A section's values in the RFC's order (rfc8448::simple::labelled, rfc8448::hello_retry::labelled).
+using Labels = std::span<const rfc8448::Labelled>;
+
+const rfc8448::Labelled& labelled(Labels labels, std::string_view name) {
+    for (const auto& v : labels)
         if (v.name == name) return v;
-    throw std::logic_error("no value " + std::string(name) + " in rfc8448::simple");
+    throw std::logic_error("no value " + std::string(name) + " in this section of rfc8448_vectors.hpp");
 }
 
-std::size_t rfc_order(std::string_view name) { return static_cast<std::size_t>(&labelled(name) - s3::labelled); }
+std::size_t rfc_order(Labels labels, std::string_view name) {
+    return static_cast<std::size_t>(&labelled(labels, name) - labels.data());
+}
 
 std::string dir_arrow(Dir d) { return d == Dir::sent ? "->" : "<-"; }
 
@@ -239,11 +250,12 @@ Checks operator+(Checks a, const Checks& b) {
 }
 
 // The first value that differs, in the RFC's order, or "" if none does.
-std::string first_difference(const Traces& traces, Checks checks) {
-    std::stable_sort(checks.begin(), checks.end(),
-                     [](const Check& a, const Check& b) { return rfc_order(a.rfc) < rfc_order(b.rfc); });
+std::string first_difference(const Traces& traces, Checks checks, Labels labels = s3::labelled) {
+    std::stable_sort(checks.begin(), checks.end(), [labels](const Check& a, const Check& b) {
+        return rfc_order(labels, a.rfc) < rfc_order(labels, b.rfc);
+    });
     for (const auto& c : checks) {
-        const auto& v = labelled(c.rfc);
+        const auto& v = labelled(labels, c.rfc);
         const std::string what = fmt::format("{}{} ({}: {})", v.where, c.note, side_name(c.side), c.ours);
         auto ours = c.read(traces.of(c.side));
         if (!ours) return what + " is not in our trace";
@@ -344,15 +356,18 @@ Checks flight_prefix(std::size_t length, std::string what) {
 }
 
 // Chapter 08: both Finished, the application traffic secrets and their keys (§4.4.4, §7.1).
-Checks finished() {
+// `flight` numbers the record of the server's flight and of the client's Finished: 1 in §3,
+// 2 after a HelloRetryRequest (§5), each side's second hello having gone as record 1.
+Checks finished(std::size_t flight = 1) {
+    const auto n = flight;
     Checks out = server_messages({{"server_finished", "Finished"}}) +
                  Checks{verify_data("server_verify_data", S, sent), verify_data("server_verify_data", C, received),
-                        payload("server_flight_payload", S, sent, 1), payload("server_flight_payload", C, received, 1),
-                        record("server_flight_record", S, sent, 1), record("server_flight_record", C, received, 1),
+                        payload("server_flight_payload", S, sent, n), payload("server_flight_payload", C, received, n),
+                        record("server_flight_record", S, sent, n), record("server_flight_record", C, received, n),
                         message("client_finished", C, sent, "Finished"),
                         message("client_finished", S, received, "Finished"),
                         verify_data("client_verify_data", C, sent), verify_data("client_verify_data", S, received),
-                        record("client_finished_record", C, sent, 1), record("client_finished_record", S, received, 1)};
+                        record("client_finished_record", C, sent, n), record("client_finished_record", S, received, n)};
     for (auto side : {S, C}) {
         out = out + Checks{value("master_secret", side, "master_secret"),
                            value("client_application_traffic_secret_0", side, "client_application_traffic_secret_0"),
@@ -490,11 +505,16 @@ std::vector<std::string> client_args(int chapter) {
     return {};
 }
 
-// Both programs of a chapter with --rfc8448 --hex, to the end of the connection.
-Traces run_replay(int chapter, std::string* raw_server = nullptr) {
+// Both programs of a chapter with --rfc8448 --hex (or `replay`: {"--rfc8448", "hrr"} for §5),
+// to the end of the connection.
+Traces run_replay(int chapter, std::string* raw_server = nullptr,
+                  const std::vector<std::string>& replay = {"--rfc8448"}) {
     const auto nn = fmt::format("{:02}", chapter);
-    auto server = start_server("ch" + nn + "-server", {"--rfc8448", "--hex"});
-    std::vector<std::string> argv{bin("ch" + nn + "-client"), "--port", std::to_string(server.port), "--rfc8448", "--hex"};
+    auto server_args = replay;
+    server_args.push_back("--hex");
+    auto server = start_server("ch" + nn + "-server", server_args);
+    std::vector<std::string> argv{bin("ch" + nn + "-client"), "--port", std::to_string(server.port)};
+    argv.insert(argv.end(), server_args.begin(), server_args.end());
     for (auto& arg : client_args(chapter)) argv.push_back(arg);
     Process client(argv);
     const auto code = client.wait();
@@ -518,6 +538,198 @@ void check_chapter(int chapter, std::size_t expected_values) {
 }
 
 }  // namespace
+
+// ---- §5 HelloRetryRequest: --rfc8448 hrr, chapters 10 to 15 -------------------------------
+// Record numbers: each side's first record is its first hello (ClientHello1, the
+// HelloRetryRequest), its second the second (ClientHello2, ServerHello), its third the flight
+// after it (the server's EncryptedExtensions ... Finished, the client's Finished), its fourth
+// its close_notify: §5's client sends no data and its server no NewSessionTicket.
+
+namespace {
+
+namespace s5 = rfc8448::hello_retry;
+
+// The public key of the n-th ClientHello's (or ServerHello's) key share, as our trace shows
+// the message: each is computed by our code from the RFC's private key.
+Check key_share(std::string_view rfc, Side side, Dir dir, std::string name, std::size_t n) {
+    auto c = message(rfc, side, dir, name, n);
+    c.ours = "the key_share of " + c.ours;
+    c.read = [read = c.read, name](const ParsedTrace& t) -> std::optional<Bytes> {
+        auto m = read(t);
+        if (!m || m->size() < 4) return std::nullopt;
+        const auto body = tls::BytesView(*m).subspan(4);
+        if (name == "ClientHello") {
+            auto shares = tls::ClientHello::decode(body).key_share();
+            if (!shares || shares->size() != 1) return std::nullopt;
+            return shares->front().key_exchange;
+        }
+        auto share = tls::ServerHello::decode(body).key_share();
+        return share ? std::optional<Bytes>(share->key_exchange) : std::nullopt;
+    };
+    return c;
+}
+
+// Chapter 10 on: ClientHello1 with its x25519 share, the HelloRetryRequest (the RFC labels it
+// a ServerHello, which it is; our trace names it) with its cookie, ClientHello2 with its P-256
+// share, the cookie and padding, the ServerHello with the server's P-256 share, and the P-256
+// shared secret. `n` counts the messages of that name, `r` the records of the sender.
+Checks hello_retry_hellos() {
+    Checks out;
+    auto both = [&out](std::string_view rfc, Side from, std::string name, std::size_t n, std::size_t r) {
+        const Side to = from == C ? S : C;
+        // (The record's name is the RFC's too: client_hello_1_record, hello_retry_request_record...)
+        const auto record_name = labelled(s5::labelled, std::string(rfc) + "_record").name;
+        out = out + Checks{message(rfc, from, sent, name, n), message(rfc, to, received, name, n),
+                           record(record_name, from, sent, r), record(record_name, to, received, r)};
+    };
+    both("client_hello_1", C, "ClientHello", 0, 0);
+    both("hello_retry_request", S, "HelloRetryRequest", 0, 0);
+    both("client_hello_2", C, "ClientHello", 1, 1);
+    both("server_hello", S, "ServerHello", 0, 1);
+    out = out + Checks{key_share("client_x25519_public_key", C, sent, "ClientHello", 0),
+                       key_share("client_p256_public_key", C, sent, "ClientHello", 1),
+                       key_share("server_p256_public_key", S, sent, "ServerHello", 0),
+                       value("handshake_secret_ikm", S, "shared_secret"),
+                       value("handshake_secret_ikm", C, "shared_secret")};
+    return out;
+}
+
+// After the handshake each side sends close_notify as its record 3, the first under its
+// application keys (§6.1): the client first, the server in answer.
+Checks hello_retry_close() {
+    return {payload("client_alert_payload", C, sent, 3), payload("client_alert_payload", S, received, 3),
+            record("client_alert_record", C, sent, 3), record("client_alert_record", S, received, 3),
+            payload("server_alert_payload", S, sent, 3), payload("server_alert_payload", C, received, 3),
+            record("server_alert_record", S, sent, 3), record("server_alert_record", C, received, 3)};
+}
+
+// Chapter 12 on: both sides derive resumption_master_secret, which §5 prints though its
+// server sends no ticket.
+Checks hello_retry_resumption() {
+    return {value("resumption_master_secret", S, "resumption_master_secret"),
+            value("resumption_master_secret", C, "resumption_master_secret")};
+}
+
+// The RFC prints the PRK of every HKDF step, the secret the step starts from; our trace prints
+// that secret under its own name (the PRK of "tls13 c hs traffic" is the handshake secret).
+Checks hello_retry_prks(bool resumption) {
+    const std::pair<std::string_view, std::string> prks[] = {
+        {"derived_for_handshake_prk", "early_secret"},
+        {"client_handshake_traffic_secret_prk", "handshake_secret"},
+        {"server_handshake_traffic_secret_prk", "handshake_secret"},
+        {"derived_for_master_prk", "handshake_secret"},
+        {"server_handshake_write_prk", "server_handshake_traffic_secret"},
+        {"client_handshake_write_prk", "client_handshake_traffic_secret"},
+        {"server_finished_key_prk", "server_handshake_traffic_secret"},
+        {"client_finished_key_prk", "client_handshake_traffic_secret"},
+        {"client_application_traffic_secret_0_prk", "master_secret"},
+        {"server_application_traffic_secret_0_prk", "master_secret"},
+        {"exporter_master_secret_prk", "master_secret"},
+        {"server_application_write_prk", "server_application_traffic_secret_0"},
+        {"client_application_write_prk", "client_application_traffic_secret_0"},
+        {"resumption_master_secret_prk", "master_secret"}};
+    Checks out;
+    for (const auto& [rfc, ours] : prks) {
+        if (rfc == "resumption_master_secret_prk" && !resumption) continue;
+        out = out + Checks{value(rfc, S, ours), value(rfc, C, ours)};
+    }
+    return out;
+}
+
+Checks hello_retry_checks(int chapter) {
+    auto handshake = hello_retry_hellos() + handshake_secrets() + handshake_keys() +
+                     server_messages({{"encrypted_extensions", "EncryptedExtensions"},
+                                      {"certificate", "Certificate"},
+                                      {"certificate_verify", "CertificateVerify"}}) +
+                     finished(2);
+    switch (chapter) {
+    case 10:
+    case 11:  // (no resumption_master_secret: these chapters do not derive it)
+        return handshake + hello_retry_prks(false) + hello_retry_close();
+    case 12:
+    case 13:
+    case 14: return handshake + hello_retry_resumption() + hello_retry_prks(true) + hello_retry_close();
+    case 15:  // through the client's Finished: then its client asks for a page (client_args)
+        return handshake + hello_retry_resumption() + hello_retry_prks(true);
+    default: throw std::logic_error("no §5 replay before chapter 10");
+    }
+}
+
+void check_hello_retry(int chapter, std::size_t expected_values) {
+    const auto checks = hello_retry_checks(chapter);
+    const auto traces = run_replay(chapter, nullptr, {"--rfc8448", "hrr"});
+    const auto difference = first_difference(traces, checks, s5::labelled);
+    CHECK_MESSAGE(difference.empty(), "chapter " << chapter << ": " << difference);
+    CHECK(distinct_values(checks) == expected_values);
+    MESSAGE("chapter " << chapter << " reproduces " << distinct_values(checks) << " values of RFC 8448 §5 ("
+                       << checks.size() << " comparisons, client and server)");
+}
+
+}  // namespace
+
+TEST_CASE("--rfc8448 hrr: ch10 replays RFC 8448 §5, HelloRetryRequest and cookie included, to the last record") {
+    check_hello_retry(10, 57);
+}
+
+TEST_CASE("--rfc8448 hrr: ch11 replays §5 as chapter 10 does") { check_hello_retry(11, 57); }
+
+TEST_CASE("--rfc8448 hrr: ch12, ch13 and ch14 add §5's resumption_master_secret (and send no ticket, as §5's server)") {
+    check_hello_retry(12, 59);
+    check_hello_retry(13, 59);
+    check_hello_retry(14, 59);
+}
+
+TEST_CASE("--rfc8448 hrr: ch15 replays §5 through the client's Finished, then speaks HTTP") { check_hello_retry(15, 55); }
+
+// The comparison of §5 can fail too: one byte of the server's dump of its HelloRetryRequest
+// (the first of its random), changed, is named.
+TEST_CASE("--rfc8448 hrr: the replay comparison names the first §5 value that differs") {
+    std::string server_out;
+    auto traces = run_replay(10, &server_out, {"--rfc8448", "hrr"});
+    REQUIRE(first_difference(traces, hello_retry_checks(10), s5::labelled).empty());
+    // The HelloRetryRequest's dump begins "02 00 00 ac 03 03 cf 21 ad 74 ..." (its random).
+    const auto at = server_out.find("      0000  02 00 00 ac 03 03 cf 21");
+    REQUIRE(at != std::string::npos);
+    server_out.replace(at + 30, 2, "ce");  // random[0]: cf -> ce
+    traces.server = parse_trace(server_out);
+    CHECK(first_difference(traces, hello_retry_checks(10), s5::labelled) ==
+          "§5 p. 30, {server} construct a ServerHello handshake message: ServerHello (server: -> HelloRetryRequest) "
+          "differs at byte 6: ours ce, RFC cf");
+}
+
+TEST_CASE("--rfc8448 hrr refuses what would change §5, and chapters before 10 refuse hrr") {
+    const std::pair<std::string, std::vector<std::string>> cases[] = {
+        {"ch10-server", {"--hrr-cookie"}},  {"ch10-server", {"--groups", "x25519"}},
+        {"ch10-client", {"--key-shares", "secp256r1"}}, {"ch12-server", {"--tickets", "2"}},
+        {"ch15-server", {"--hrr-cookie"}}};
+    for (const auto& [program, args] : cases) {
+        INFO(program << " " << args[0]);
+        std::vector<std::string> argv{bin(program), "--port", std::to_string(free_port()), "--rfc8448", "hrr"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        Process p(argv);
+        CHECK(p.wait().value_or(0) != 0);
+        CHECK_CONTAINS(p.all(), "--rfc8448: it replays RFC 8448 §5, so " + args[0] + " cannot be used with it");
+        CHECK(p.all().find("listening") == std::string::npos);
+    }
+    for (const std::string program : {"ch09-server", "ch09-client"}) {
+        INFO(program);
+        Process p({bin(program), "--port", std::to_string(free_port()), "--rfc8448", "hrr"});
+        CHECK(p.wait().value_or(0) != 0);
+        CHECK(p.all().find("listening") == std::string::npos);
+    }
+    {  // --hrr-cookie changes nothing in §3, which has no HelloRetryRequest: allowed there.
+        auto server = start_server("ch10-server", {"--rfc8448", "--hrr-cookie"});
+        Process client({bin("ch10-client"), "--port", std::to_string(server.port), "--rfc8448"});
+        CHECK(client.wait() == 0);
+    }
+    {  // A §3 client at a §5 server: its ClientHello is not §5's, and is refused by name.
+        auto server = start_server("ch10-server", {"--rfc8448", "hrr"});
+        Process client({bin("ch10-client"), "--port", std::to_string(server.port), "--rfc8448"});
+        CHECK(client.wait() != 0);
+        CHECK(server.process.wait_for("connection #1 closed", 5s));
+        CHECK_CONTAINS(server.process.all(), "--rfc8448 answers only the ClientHello of RFC 8448 §5 HelloRetryRequest");
+    }
+}
 
 TEST_CASE("--rfc8448: ch03 sends RFC 8448 §3's ClientHello, byte for byte") { check_chapter(3, 2); }
 

@@ -174,8 +174,53 @@ TEST_CASE("RFC 8448 §3's inputs: the ClientHello rebuilt around our key share i
     CHECK(s.server_pss_salt.size() == 32);
     CHECK(load_certificate_chain_pem_file(s.certificate_file) == std::vector<Bytes>{s.certificate});
     CHECK(PrivateKey::load_pem_file(s.key_file).algorithm() == "RSA-1024");
-    CHECK(encode_handshake(s.new_session_ticket) == from_hex(s3::new_session_ticket));
-    CHECK(s.new_session_ticket.max_early_data_size() == 1024u);
+    REQUIRE(s.new_session_ticket);
+    CHECK(encode_handshake(*s.new_session_ticket) == from_hex(s3::new_session_ticket));
+    CHECK(s.new_session_ticket->max_early_data_size() == 1024u);
+    CHECK(s.server_groups == std::vector<std::string>{"x25519"});
+    CHECK_FALSE(s.hello_retry_cookie);
+}
+
+TEST_CASE("RFC 8448 §5's inputs: ClientHello1, and ClientHello2 as §4.1.2 makes it from ClientHello1, laid out as the RFC's") {
+    const auto& s = replay::hello_retry();
+    CHECK(encode_handshake(s.client_hello) == from_hex(s5::client_hello_1));
+    CHECK(s.client_groups == std::vector<std::string>{"x25519"});
+    CHECK(s.client_application_data.empty());  // §5's client closes after its Finished
+    CHECK(s.client_framing.initial_client_hello_version == 0x0301);
+    CHECK(s.server_groups == std::vector<std::string>{"secp256r1"});
+    REQUIRE(s.hello_retry_cookie);
+    CHECK(s.hello_retry_cookie->size() == 114);
+    CHECK(decode_message<ServerHello>(s5::hello_retry_request).cookie() == s.hello_retry_cookie);
+    CHECK_FALSE(s.new_session_ticket);  // §5's server sends none
+    CHECK(s.server_framing.coalesce_handshake_messages);
+    CHECK(s.server_pss_salt.size() == 32);
+    CHECK(s.certificate == replay::simple_1rtt().certificate);
+    CHECK(encode_handshake(EncryptedExtensions{s.encrypted_extensions}) == from_hex(s5::encrypted_extensions));
+
+    const Inputs client(Role::client, s), server(Role::server, s);
+    CHECK(client.key_share(NamedGroup::x25519).public_key == from_hex(s5::client_x25519_public_key));
+    CHECK(client.key_share(NamedGroup::secp256r1).public_key == from_hex(s5::client_p256_public_key));
+    CHECK(server.key_share(NamedGroup::secp256r1).public_key == from_hex(s5::server_p256_public_key));
+    CHECK(server.hello_retry_cookie() == s.hello_retry_cookie);
+    CHECK(alert_of([&] { client.hello_retry_cookie(); }) == AlertDescription::internal_error);
+    CHECK_FALSE(server.new_session_ticket());
+
+    // ClientHello2 as chapter 10's client makes it: ClientHello1, the P-256 share in key_share,
+    // the cookie appended. The layout puts the cookie where the RFC's client has it and pads.
+    ClientHello second = s.client_hello;
+    for (auto& e : second.extensions)
+        if (e.extension_type == ExtensionType::key_share)
+            e = make_key_share_client({{NamedGroup::secp256r1, client.key_share(NamedGroup::secp256r1).public_key}});
+    second.extensions.push_back(make_cookie(*s.hello_retry_cookie));
+    CHECK(encode_handshake(second) != from_hex(s5::client_hello_2));
+    CHECK(encode_handshake(client.second_client_hello(second)) == from_hex(s5::client_hello_2));
+    CHECK(Inputs(Role::client).second_client_hello(second) == second);  // ours: as it is
+    CHECK(replay::simple_1rtt().client_hello_2_order.empty());
+
+    server.check_client_hello(quiet_trace(), from_hex(s5::client_hello_1));
+    server.check_client_hello(quiet_trace(), from_hex(s5::client_hello_2), /*second=*/true);
+    CHECK(alert_of([&] { server.check_client_hello(quiet_trace(), from_hex(s5::client_hello_1), true); }) ==
+          AlertDescription::handshake_failure);
 }
 
 TEST_CASE("Inputs: fresh values normally, the RFC's with a section, and a clear refusal for anything else") {
@@ -264,6 +309,30 @@ TEST_CASE("--rfc8448 parses into the RFC's inputs and refuses an option that cha
                                           "RFC's client offers its own groups"));
     }
     CHECK(inputs.rfc8448() == nullptr);
+}
+
+TEST_CASE("--rfc8448 hrr replays §5 where the chapter offers it, and refuses --hrr-cookie only there") {
+    auto parse = [](const std::string& args, std::vector<std::string> sections) {
+        CLI::App app;
+        Inputs inputs(Role::server);
+        bool cookie = false;
+        app.add_flag("--hrr-cookie", cookie);
+        add_rfc8448_option(app, inputs, {"--hrr-cookie"}, std::move(sections));
+        app.parse(args);
+        return inputs.rfc8448();
+    };
+    CHECK(parse("--rfc8448 hrr", {"hrr"}) == &replay::hello_retry());
+    CHECK(parse("--rfc8448", {"hrr"}) == &replay::simple_1rtt());
+    CHECK(parse("--rfc8448 --hrr-cookie", {"hrr"}) == &replay::simple_1rtt());  // §3 has no retry
+    CHECK(parse("", {"hrr"}) == nullptr);
+    CHECK_THROWS_AS(parse("--rfc8448 other", {"hrr"}), CLI::ValidationError);
+    CHECK_THROWS_AS(parse("--rfc8448 hrr", {}), CLI::ParseError);  // a chapter before 10: no value
+    try {
+        parse("--rfc8448 hrr --hrr-cookie", {"hrr"});
+        FAIL("--hrr-cookie was accepted with --rfc8448 hrr");
+    } catch (const CLI::ValidationError& e) {
+        CHECK(tlstest::contains(e.what(), "--rfc8448: it replays RFC 8448 §5, so --hrr-cookie cannot be used with it"));
+    }
 }
 
 // ---- Record framing (§5.1) ------------------------------------------------------------------
