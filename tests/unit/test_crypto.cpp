@@ -431,9 +431,10 @@ TEST_CASE("RSA-PSS signatures with a salt shorter than the hash do not verify") 
 }
 
 // ---- RFC 8448 CertificateVerify ------------------------------------------------------
-// An RSA-PSS signature has a random salt and ECDSA a random k, so a signer cannot make the
-// RFC's signatures again (without the RFC's salt); but each one must verify, with the
-// certificate its trace sends, over the transcript hash its trace implies.
+// An RSA-PSS signature has a random salt, and the RFC's ECDSA signature a k of its signer's
+// (ours take k from RFC 6979), so a signer cannot make the RFC's signatures again (without
+// the RFC's salt); but each one must verify, with the certificate its trace sends, over the
+// transcript hash its trace implies.
 
 namespace {
 

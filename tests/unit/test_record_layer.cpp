@@ -247,6 +247,18 @@ std::exception_ptr run_coroutine(asio::io_context& io, const std::function<asio:
     return error;
 }
 
+// Whether `e` holds a std::logic_error (our refusal to write something the RFC forbids).
+bool is_logic_error(const std::exception_ptr& e) {
+    if (!e) return false;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::logic_error&) {
+        return true;
+    } catch (...) {
+    }
+    return false;
+}
+
 }  // namespace
 
 // RFC8446 6.1-1, 6.1-3
@@ -321,7 +333,7 @@ TEST_CASE("record layer: a content type RFC 8446 does not define is never writte
         auto error = run_coroutine(io, [&]() -> asio::awaitable<void> {
             co_await records.write_records(static_cast<ContentType>(type), to_bytes("x"));
         });
-        CHECK_THROWS_AS(std::rethrow_exception(error), std::logic_error);
+        CHECK(is_logic_error(error));
     }
     CHECK(transport.written().empty());
 }
@@ -364,7 +376,7 @@ TEST_CASE("record layer: an empty handshake write is refused, never sent as a ze
     auto error = run_coroutine(io, [&]() -> asio::awaitable<void> {
         co_await records.write_records(ContentType::handshake, {});
     });
-    CHECK_THROWS_AS(std::rethrow_exception(error), std::logic_error);
+    CHECK(is_logic_error(error));
     CHECK(transport.written().empty());
     // Empty application data is allowed (§5.1): one record of length 0.
     CHECK_FALSE(run_coroutine(io, [&]() -> asio::awaitable<void> {
