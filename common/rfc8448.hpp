@@ -57,10 +57,12 @@
 //     is still ours: ClientHello1 with the P-256 share in key_share and the server's cookie.
 // The client sends no application data (it closes right after its Finished), and the server no
 // NewSessionTicket: from chapter 12 both still derive resumption_master_secret, which §5 prints.
-// So chapters 10 and 11 replay §5 to the last record but that secret, 12 to 14 all of it, and
-// 15 (HTTP) through the client's Finished. §4 (resumption, 0-RTT) and §6 (client
-// authentication) would be further sections, built the same way from their namespaces in
-// rfc8448_vectors.hpp.
+// So chapters 10 and 11 replay §5 to the last record but that secret, 12 to 14 with it, and
+// 15 (HTTP) through the client's Finished (tests/chapters/test_rfc8448_replay.cpp compares every
+// value the traces print). §4 (resumption, 0-RTT) would be a further section, built the same
+// way from its namespace in rfc8448_vectors.hpp. §6 (client authentication) cannot be: "private
+// keys for the certificates used in this example are not shown", neither the client's RSA key
+// nor the server's P-256 ECDSA key, so neither CertificateVerify can be made again.
 #pragma once
 
 #include "crypto.hpp"
