@@ -32,6 +32,31 @@ std::string server_answer(const std::function<asio::awaitable<void>(tls::Connect
 
 // ---- End to end ----------------------------------------------------------------------------
 
+// RFC8446 4.1.3-2, 4.1.3-3
+TEST_CASE("ch11 server's ServerHello.random is new for each connection and is not the client's") {
+    auto server = start_server("ch11-server");
+    std::vector<std::string> client_randoms, server_randoms;
+    for (int i = 0; i < 3; ++i) {
+        Process client({bin("ch11-client"), "--port", std::to_string(server.port), "--message", "r", "--repeat", "1"});
+        CHECK(client.wait() == 0);
+        // The client's trace shows the first 16 bytes of each random: its ClientHello's, then
+        // the ServerHello's.
+        std::vector<std::string> randoms;
+        for (const auto& line : lines_of(client.out())) {
+            const auto at = line.find(" random ");
+            if (at != std::string::npos) randoms.push_back(line.substr(line.find_first_not_of(' ', at + 8)));
+        }
+        REQUIRE(randoms.size() == 2);
+        client_randoms.push_back(randoms[0]);
+        server_randoms.push_back(randoms[1]);
+    }
+    for (std::size_t i = 0; i < server_randoms.size(); ++i) {
+        CHECK(server_randoms[i].size() > 16 * 3);
+        CHECK(server_randoms[i] != client_randoms[i]);
+        for (std::size_t j = 0; j < i; ++j) CHECK(server_randoms[i] != server_randoms[j]);
+    }
+}
+
 // RFC8446 4.6.3-2, 4.6.3-6, 4.6.3-3
 TEST_CASE("ch11 client and server: KeyUpdates both ways every two records, and the echo goes on") {
     auto server = start_server("ch11-server", {"--key-update-every", "2"});

@@ -751,6 +751,7 @@ TEST_CASE("--rfc8448: ch08 adds the flight record, both Finished and the applica
 
 TEST_CASE("--rfc8448: ch09 adds the application data and close_notify records") { check_chapter(9, 39); }
 
+// RFC8446 4.4.2-5
 TEST_CASE("--rfc8448: ch10 and ch11 replay §3 as chapter 09 does") {
     check_chapter(10, 39);
     check_chapter(11, 39);
