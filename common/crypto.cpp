@@ -886,6 +886,13 @@ void validate_chain(const std::vector<Bytes>& chain_der, const std::string& trus
     // Botan's TLS_SERVER_AUTH also takes keyEncipherment or keyAgreement without it (the key
     // exchanges of TLS 1.2): not enough for a key that signs a CertificateVerify.
     if (usage == Botan::Usage_Type::TLS_SERVER_AUTH) {
+        // RFC8446 4.4.2.2-1
+        // §4.4.2.2: "The certificate type MUST be X.509v3 [RFC5280], unless explicitly negotiated
+        // otherwise". Botan also reads versions 1 and 2; we negotiate no other type.
+        if (chain.front().x509_version() != 3)
+            throw AlertError(AlertDescription::unsupported_certificate,
+                             fmt::format("the certificate is X.509 version {}, not 3 (§4.4.2.2)",
+                                         chain.front().x509_version()));
         const auto constraints = chain.front().constraints();
         if (constraints != Botan::NO_CONSTRAINTS && !(constraints & Botan::DIGITAL_SIGNATURE))
             throw AlertError(AlertDescription::bad_certificate,

@@ -691,6 +691,19 @@ TEST_CASE("a server certificate whose keyUsage lacks digitalSignature is a bad_c
     CHECK(alert_from([&] { validate_certificate_chain(signature, pki.path("ca.crt"), "localhost"); }) == "none");
 }
 
+// RFC8446 4.4.2.2-1
+TEST_CASE("a server certificate of X.509 version 1 is an unsupported_certificate") {
+    const TestPki& pki = TestPki::get();
+    // Without extensions, openssl makes a version 1 certificate; its CN names the host.
+    pki.run("openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -set_serial 9 -days 30 -out leaf-v1.crt"
+            " && openssl x509 -in leaf-v1.crt -noout -text | grep -q 'Version: 1 (0x0)'");
+    const auto v1 = load_certificate_chain_pem_file(pki.path("leaf-v1.crt"));
+    CHECK(alert_from([&] { validate_certificate_chain(v1, pki.path("ca.crt"), "localhost"); }) ==
+          "unsupported_certificate");
+    CHECK(contains(message_from([&] { validate_certificate_chain(v1, pki.path("ca.crt"), "localhost"); }),
+                   "X.509 version 1, not 3"));
+}
+
 TEST_CASE("a missing or empty trust anchor file is our internal_error") {
     const TestPki& pki = TestPki::get();
     CHECK(alert_from([&] { validate_certificate_chain({leaf_der()}, pki.path("no-anchors.pem"), "localhost"); }) ==
