@@ -107,14 +107,34 @@ asio::awaitable<tcp::socket> connect(const std::string& host, std::uint16_t port
     co_return socket;
 }
 
-Watchdog::Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace)
-    : timer_(socket.get_executor(), timeout) {
-    timer_.async_wait([&socket, &trace, timeout](std::error_code ec) {
-        if (ec) return;  // disarmed
-        trace.error(fmt::format("handshake timed out after {} s",
-                                std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+Watchdog::Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace, std::string what)
+    : timeout_(timeout),
+      state_(std::make_shared<State>(State{&socket, &trace, std::move(what)})),
+      timer_(socket.get_executor()) {
+    arm();
+}
+
+Watchdog::~Watchdog() { disarm(); }
+
+void Watchdog::disarm() {
+    ++state_->generation;  // no wait armed before this one may fire
+    timer_.cancel();
+}
+
+void Watchdog::rearm() {
+    timer_.cancel();
+    arm();
+}
+
+void Watchdog::arm() {
+    const auto generation = ++state_->generation;
+    timer_.expires_after(timeout_);
+    timer_.async_wait([state = state_, generation, seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout_)](
+                          std::error_code ec) {
+        if (ec || state->generation != generation) return;  // disarmed, rearmed or gone
+        state->trace->error(fmt::format("{} after {} s", state->what, seconds.count()));
         std::error_code ignored;
-        socket.close(ignored);
+        state->socket->close(ignored);
     });
 }
 

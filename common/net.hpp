@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace tls {
@@ -56,13 +57,32 @@ asio::awaitable<tcp::socket> connect(const std::string& host, std::uint16_t port
 
 // Chapter 09: closes `socket` if it is still open after `timeout`, unless disarmed
 // first: a peer that stalls mid-handshake then fails its pending read instead of
-// holding the connection forever. Other connections are not affected.
+// holding the connection forever. Other connections are not affected. Chapter 15 rearms
+// one after each HTTP response: a client has `timeout` for its next whole request.
+// `what` names the deadline in the error it prints ("handshake timed out after 10 s").
 class Watchdog {
 public:
-    Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace);
-    void disarm() { timer_.cancel(); }
+    Watchdog(tcp::socket& socket, std::chrono::steady_clock::duration timeout, Trace& trace,
+             std::string what = "handshake timed out");
+    ~Watchdog();
+    Watchdog(const Watchdog&) = delete;
+    Watchdog& operator=(const Watchdog&) = delete;
+    void disarm();
+    void rearm();  // `timeout` from now again
 
 private:
+    // Shared with the pending wait, so that a wait already due when we disarm, rearm or go
+    // away sees it and does nothing: cancel() cannot recall a completion already queued.
+    struct State {
+        tcp::socket* socket;
+        Trace* trace;
+        std::string what;
+        std::uint64_t generation = 0;  // of the one wait that may fire; each arm and disarm counts
+    };
+    void arm();
+
+    std::chrono::steady_clock::duration timeout_;
+    std::shared_ptr<State> state_;
     asio::steady_timer timer_;
 };
 

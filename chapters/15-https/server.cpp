@@ -33,6 +33,7 @@ struct Options : tls::ServerOptions {
     std::vector<std::string> keys = {tls::repo_path("certs/server-ecdsa.key"), tls::repo_path("certs/server-ecdsa-other.key")};
     std::string root = tls::repo_path("chapters/15-https/www");  // the files we serve
     int handshake_timeout = 10;  // seconds
+    int idle_timeout = 30;       // seconds a client has for each whole request after the handshake
     std::vector<std::string> groups = {"x25519", "secp256r1"};  // ours, most preferred first (--groups)
     std::vector<tls::NamedGroup> our_groups;                    // the same, parsed in main()
     bool hrr_cookie = false;
@@ -902,9 +903,12 @@ std::string answer(const Options& options, const Request& request, bool keep_ali
 // HTTP/1.1 connections persist unless "Connection: close"). A request may arrive in many
 // records, zero-length ones included, or several in one; early data (0-RTT) is the start of the
 // stream. Each response goes out in one write: one record when it fits in 2^14 bytes (§5.1).
-// Between records, the post-handshake messages of chapters 11 and 14.
+// Between records, the post-handshake messages of chapters 11 and 14. `idle` closes the
+// connection when a client takes more than --idle-timeout seconds for its next whole request
+// (after the handshake, then after each response): an idle keep-alive connection, or a client
+// that sends a request a byte at a time, or stops reading, does not hold a connection forever.
 asio::awaitable<void> serve_http(tls::Connection& conn, const Options& options, const tls::Bytes& early_data,
-                                 PostHandshakeAuth& pha) {
+                                 PostHandshakeAuth& pha, tls::Watchdog& idle) {
     std::string buffer(early_data.begin(), early_data.end());
     tls::HandshakeReader post_handshake;
     std::size_t served = 0;
@@ -938,6 +942,7 @@ asio::awaitable<void> serve_http(tls::Connection& conn, const Options& options, 
                                                     reason_phrase(status), out.size()));
             co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(out));
             ++served;
+            idle.rearm();  // the response is out: the next request's time starts now
             // Chapter 11's own KeyUpdate: every --key-update-every responses, and always at the §5.5 limit.
             if ((options.key_update_every != 0 && served % options.key_update_every == 0) ||
                 conn.records().write_keys_at_limit())
@@ -1219,7 +1224,8 @@ asio::awaitable<void> serve_connection(const Options& options, const std::vector
     tls::Watchdog watchdog(socket, std::chrono::seconds(options.handshake_timeout), trace);
     if (!co_await tls::guarded(conn.records(), handshake(conn, options, identities, inputs, cookie_key, ticket_keys, used_tickets, early_data, pha))) co_return;
     watchdog.disarm();
-    co_await tls::guarded(conn.records(), serve_http(conn, options, early_data, pha));
+    tls::Watchdog idle(socket, std::chrono::seconds(options.idle_timeout), trace, "no whole HTTP request");
+    co_await tls::guarded(conn.records(), serve_http(conn, options, early_data, pha, idle));
     // ANCHOR_END: serve
 }
 
@@ -1237,6 +1243,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--root", options.root, "Directory whose files we serve")->check(CLI::ExistingDirectory)->capture_default_str();
     app.add_option("--handshake-timeout", options.handshake_timeout, "Seconds a client may take to finish the handshake")
+        ->capture_default_str();
+    app.add_option("--idle-timeout", options.idle_timeout,
+                   "Seconds a client may take for each whole HTTP request after the handshake; then we close")
+        ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--groups", options.groups, "Groups we accept, most preferred first (x25519, secp256r1)")
         ->delimiter(',')
@@ -1278,6 +1288,8 @@ int main(int argc, char** argv) {
     if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key, its groups
         options.certs = {rfc->certificate_file};
         options.keys = {rfc->key_file};
+        options.groups = rfc->server_groups;  // §5's prefers P-256: a HelloRetryRequest for it
+        if (!rfc->new_session_ticket) options.tickets = 0;  // §5's sends none
     }
     if (options.certs.size() != options.keys.size())
         return app.exit(CLI::ValidationError("--cert", "give one --key for each --cert, in the same order"));
@@ -1288,8 +1300,6 @@ int main(int argc, char** argv) {
     for (auto& g : options.groups) options.our_groups.push_back(tls::group_from_name(g));
     const tls::CookieKey cookie_key;  // a fresh key: our cookies are good for this process only
     // Our tickets are good for as long as their key lives: this process, or the key file's life.
-        options.groups = rfc->server_groups;  // §5's prefers P-256: a HelloRetryRequest for it
-        if (!rfc->new_session_ticket) options.tickets = 0;  // §5's sends none
     tls::TicketKeys ticket_keys(options.ticket_key.empty() ? tls::TicketKey::random()
                                                            : tls::TicketKey::load_or_create_file(options.ticket_key));
     // §8.1: the tickets that have given early data, remembered until they expire (in memory:

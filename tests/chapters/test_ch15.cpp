@@ -548,6 +548,29 @@ TEST_CASE("ch15 keep-alive: two requests split over many records, zero-length on
     CHECK_CONTAINS(trace, "connection closed after 2 response(s) (Connection: close)");
 }
 
+TEST_CASE("ch15 server --idle-timeout 1: a client that sends half a request after a response is cut off, then others are served") {
+    Site site({"--idle-timeout", "1"});
+    auto start = std::chrono::steady_clock::now();
+    auto result = site.send({get("/style.css"), "GET / HTTP/1.1\r\nHost: loc"});
+    auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(result.outcome == "");
+    CHECK(result.end == "(closed without an alert)");  // closed, as the handshake watchdog does
+    auto responses = responses_in(result.data);
+    REQUIRE(responses.size() == 1);  // the whole request was answered, the half one never
+    CHECK(responses[0].body == read_file(www + "/style.css"));
+    CHECK(waited >= 1s);
+    CHECK(waited < 10s);
+    CHECK_CONTAINS(site.trace(), "error: no whole HTTP request after 1 s");
+    // The same for a client that says nothing at all after the handshake; the server goes on.
+    auto silent = site.send({});
+    CHECK(silent.end == "(closed without an alert)");
+    CHECK(silent.data.empty());
+    auto next = site.send({get("/", close_header)});
+    CHECK(next.end == "close_notify(0)");
+    REQUIRE(responses_in(next.data).size() == 1);
+    CHECK(responses_in(next.data)[0].body == index_html());
+}
+
 TEST_CASE("ch15 Connection: close: one response, then the server's close_notify, and nothing after it is answered") {
     Site site;
     auto result = site.send({get("/", close_header) + get("/style.css")});
