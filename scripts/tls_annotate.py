@@ -221,12 +221,15 @@ def extension_body(a: Annotator, ext_type: int, n: int, msg: str) -> None:
         a.vector(2, "binders", binder)
     elif ext_type == 44:
         m = a.length(2, "cookie length", "bytes")
-        a.take(m, "cookie", "opaque: the client sends it back unchanged")
+        a.take(m, "cookie", "the HelloRetryRequest's cookie, sent back unchanged" if msg == "ch"
+               else "opaque to the client, which sends it back unchanged")
     elif ext_type == 16:
         def name():
             m = a.length(1, "ProtocolName length", "bytes")
             a.take(m, "ProtocolName", f'"{a.data[a.pos:a.pos + m].decode("ascii", "replace")}"')
         a.vector(2, "protocol_name_list", name)
+    elif ext_type == 21:
+        a.take(n, "zeros", "padding (RFC 7685): makes the ClientHello longer, for servers that choke on some lengths")
     elif ext_type == 0xff01:
         m = a.length(1, "renegotiated_connection length", "bytes")
         if m:
