@@ -372,7 +372,8 @@ def record(data: bytes) -> Annotator:
     if ct == 21 and n == 2:
         alert(a)
     else:
-        a.take(n, "fragment", "")
+        a.take(n, "fragment", {22: "handshake messages", 23: "the application's data, readable by anyone on the path",
+                               20: "change_cipher_spec"}.get(ct, ""))
     return a
 
 
