@@ -85,7 +85,7 @@ bool UsedTickets::first_use(BytesView ticket_identity, std::uint64_t now_ms, std
 
 std::optional<std::string> early_data_refusal(const SelectedPsk& psk, BytesView ticket_identity,
                                               CipherSuite negotiated_suite, std::string_view negotiated_alpn,
-                                              UsedTickets& used_tickets, std::uint64_t now_ms) {
+                                              UsedTickets& used_tickets, std::uint64_t now_ms, ClockChecks clock) {
     const TicketState& ticket = psk.ticket;
     if (psk.selected_identity != 0)
         return fmt::format("the PSK selected is identity {}, not the first (RFC 8446 §4.2.10)", psk.selected_identity);
@@ -96,6 +96,13 @@ std::optional<std::string> early_data_refusal(const SelectedPsk& psk, BytesView 
     if (ticket.alpn != negotiated_alpn)
         return fmt::format("the ticket's ALPN protocol is \"{}\", this connection's \"{}\" (RFC 8446 §4.2.10)",
                            ticket.alpn, negotiated_alpn);
+    if (clock == ClockChecks::skip_for_rfc8448_replay) {
+        if (used_tickets.seen(ticket_identity, now_ms))
+            return "the ticket has already been used for early data: a replay (RFC 8446 §8.1)";
+        if (!used_tickets.first_use(ticket_identity, now_ms, now_ms + std::uint64_t{ticket.ticket_lifetime} * 1000))
+            return "the store of used tickets is full of unexpired tickets (RFC 8446 §8.1)";
+        return std::nullopt;
+    }
     // §8.3, as expected_arrival_time_ms(), from the age select_psk already de-obfuscated.
     const std::uint64_t expected = ticket.creation_time_ms + ticket.estimated_rtt_ms + psk.client_ticket_age_ms;
     if (!fresh(expected, now_ms))

@@ -137,9 +137,15 @@ private:
 //     does not spend the ticket.
 // If it refuses, the server "MUST NOT respond with the extension" and skips the early data
 // (§4.2.10) — the handshake itself goes on.
+// `clock`: ClockChecks::enforce, always, but in a replay of RFC 8448 §4 (rfc8448.hpp:
+// Inputs::early_data_refusal), whose ticket was made by the RFC's server years ago by our clock:
+// there the freshness check and the startup rule are skipped, and single use records the ticket
+// for its lifetime from now.
+enum class ClockChecks { enforce, skip_for_rfc8448_replay };
 std::optional<std::string> early_data_refusal(const SelectedPsk& psk, BytesView ticket_identity,
                                               CipherSuite negotiated_suite, std::string_view negotiated_alpn,
-                                              UsedTickets& used_tickets, std::uint64_t now_ms);
+                                              UsedTickets& used_tickets, std::uint64_t now_ms,
+                                              ClockChecks clock = ClockChecks::enforce);
 // ANCHOR_END: early_data_refusal
 
 }  // namespace tls

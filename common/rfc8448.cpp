@@ -157,7 +157,86 @@ Section make_hello_retry() {
 }
 // ANCHOR_END: hello_retry
 
+// ANCHOR: resumed_0rtt
+Section make_resumed_0rtt() {
+    namespace v = ::rfc8448::resumed;
+    namespace s3 = ::rfc8448::simple;
+    Section s;
+    s.title = "RFC 8448 §4 Resumed 0-RTT Handshake";
+
+    // What §3 left its client: the ticket of §3's NewSessionTicket, with the PSK the client
+    // derives from §3's resumption_master_secret and the ticket_nonce (§4.6.1), for the suite of
+    // §3's ServerHello. Received at time 0 by the client's clock.
+    const auto ticket_message = message<NewSessionTicket>(s3::new_session_ticket);
+    const auto suite = message<ServerHello>(s3::server_hello).cipher_suite;
+    auto ticket = SessionTicket::from(ticket_message, suite_info(suite)->hash, octets(s3::resumption_master_secret),
+                                      /*now_ms=*/0);
+    const Bytes psk(ticket.resumption_psk.begin(), ticket.resumption_psk.end());
+    if (psk != octets(s3::resumption_psk) || psk != octets(v::early_secret_ikm))
+        throw std::logic_error("rfc8448_vectors.hpp: §4's PSK is not the one §3's ticket gives");
+
+    // The client: "create an ephemeral x25519 key pair", then "construct a ClientHello", which
+    // ends with pre_shared_key: §3's ticket, its obfuscated age and the binder. That extension
+    // is not copied: our client makes it from the session, so only the clock is an input.
+    auto hello = message<ClientHello>(v::client_hello);
+    const auto offered = hello.pre_shared_key();
+    if (!offered || hello.extensions.back().extension_type != ExtensionType::pre_shared_key ||
+        offered->identities.size() != 1 || offered->identities.front().identity != ticket.ticket)
+        throw std::logic_error("rfc8448_vectors.hpp: §4's ClientHello does not end with §3's ticket");
+    hello.extensions.pop_back();
+    s.client_ticket_age_ms = ticket_age_from_obfuscated(offered->identities.front().obfuscated_ticket_age,
+                                                        ticket.ticket_age_add);
+    s.client_private_keys = {{NamedGroup::x25519, octets(v::client_private_key)}};
+    s.client_hello = with_key_shares_from(hello, s.client_private_keys);
+    s.client_hello_message = octets(v::client_hello);
+    s.server_name = s.client_hello.server_name().value().at(0);
+    for (const auto& [group, key] : s.client_private_keys) s.client_groups.push_back(name(group));
+    s.resumed_session = TakenTicket{Session{s.server_name, suite, {}}, ticket};
+    s.client_early_data = octets(v::client_early_data_payload);
+    s.client_application_data = octets(v::client_application_data_payload);
+    const auto record = octets(v::client_hello_record);  // 16 03 01, as §3's
+    s.client_framing.initial_client_hello_version = static_cast<std::uint16_t>(record.at(1) << 8 | record.at(2));
+
+    // The server: ServerHello (pre_shared_key first), then EncryptedExtensions and Finished in
+    // one record; no Certificate. Its early_data extension is our server's answer, not an input.
+    const auto server_hello = message<ServerHello>(v::server_hello);
+    s.server_random = server_hello.random;
+    s.server_private_keys = {{NamedGroup::x25519, octets(v::server_private_key)}};
+    s.server_groups = {name(server_hello.key_share().value().group)};
+    for (const auto& extension : server_hello.extensions) s.server_hello_order.push_back(extension.extension_type);
+    for (const auto& extension : message<EncryptedExtensions>(v::encrypted_extensions).extensions)
+        if (extension.extension_type != ExtensionType::early_data) s.encrypted_extensions.push_back(extension);
+    s.certificate_file = repo_path("certs/rfc8448-rsa.pem");  // loaded, but a resumed handshake sends none
+    s.key_file = repo_path("certs/rfc8448-rsa.key");
+    s.certificate = message<Certificate>(s3::certificate).certificate_list.at(0).cert_data;
+    Bytes flight;
+    for (auto m : {v::encrypted_extensions, v::server_finished}) {
+        const auto bytes = octets(m);
+        flight.insert(flight.end(), bytes.begin(), bytes.end());
+    }
+    s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
+    // What the ticket stands for, which the RFC's server sealed in it and ours cannot open: the
+    // same state, from §3's vectors (as §5's cookie, the ticket is opaque bytes sent as is). When
+    // it was made is not known (nor needed: a replay skips the checks of time, see rfc8448.hpp).
+    TicketState state;
+    state.cipher_suite = suite;
+    state.resumption_psk = ticket.resumption_psk;
+    state.ticket_lifetime = ticket.ticket_lifetime;
+    state.ticket_age_add = ticket.ticket_age_add;
+    state.max_early_data_size = ticket.max_early_data_size;
+    state.server_name = s.server_name;
+    s.resumed_ticket_state = std::move(state);
+    // No NewSessionTicket: after the client's Finished, its data, the echo, each side's close_notify.
+    return s;
+}
+// ANCHOR_END: resumed_0rtt
+
 }  // namespace
+
+const Section& resumed_0rtt() {
+    static const Section section = make_resumed_0rtt();
+    return section;
+}
 
 const Section& simple_1rtt() {
     static const Section section = make_simple_1rtt();
@@ -261,6 +340,69 @@ ClientHello Inputs::second_client_hello(ClientHello hello) const {
     return hello;
 }
 
+ServerHello Inputs::server_hello(ServerHello hello) const {
+    if (!section_ || section_->server_hello_order.empty()) return hello;
+    std::stable_sort(hello.extensions.begin(), hello.extensions.end(), [this](const Extension& a, const Extension& b) {
+        auto rank = [this](ExtensionType type) {  // where the RFC has it; one it has not: at the end
+            const auto& order = section_->server_hello_order;
+            return std::find(order.begin(), order.end(), type) - order.begin();
+        };
+        return rank(a.extension_type) < rank(b.extension_type);
+    });
+    return hello;
+}
+
+std::optional<TakenTicket> Inputs::session_to_resume() const {
+    if (!section_) return std::nullopt;
+    if (role_ != Role::client)
+        throw AlertError(AlertDescription::internal_error,
+                         fmt::format("--rfc8448: the server of {} resumes no session of its own", section_->title));
+    return section_->resumed_session;
+}
+
+std::uint64_t Inputs::ticket_offer_time_ms(const SessionTicket& ticket) const {
+    if (!section_ || !section_->resumed_session) return unix_time_ms();
+    // The RFC's client offers §3's ticket 6 ms after receiving it. By our clock the ticket
+    // expired long ago (30 s after the RFC's traces were made), so this clock is the replay's.
+    return ticket.receipt_time_ms + section_->client_ticket_age_ms;
+}
+
+std::optional<SelectedPsk> Inputs::replayed_psk(Trace& trace, const OfferedPsks& offered) const {
+    if (!section_ || !section_->resumed_ticket_state)
+        throw std::logic_error("replayed_psk: only a replay of RFC 8448 §4 knows a ticket it cannot open");
+    const auto& ticket = section_->resumed_session->ticket.ticket;
+    for (std::size_t i = 0; i < offered.identities.size(); ++i) {
+        const auto& identity = offered.identities[i];
+        if (identity.identity != ticket) continue;
+        SelectedPsk selected{static_cast<std::uint16_t>(i), *section_->resumed_ticket_state,
+                             ticket_age_from_obfuscated(identity.obfuscated_ticket_age,
+                                                        section_->resumed_ticket_state->ticket_age_add)};
+        trace.value("ticket", fmt::format("identity {} of {}: the ticket of {}, {} ms old by the client's clock",
+                                          i, offered.identities.size(), section_->title, selected.client_ticket_age_ms));
+        // RFC8446 4.2.11-3 (the RFC's ticket: its state from §3's vectors, see rfc8448.hpp)
+        trace.step(fmt::format("--rfc8448 resume: the RFC's ticket is sealed by the RFC's server and opens under no key "
+                               "of ours, so the replay knows what it stands for from §3's vectors (its PSK, "
+                               "ticket_age_add, lifetime {} s, max_early_data_size {}); its expiry and age are not "
+                               "checked (§4.2.11.1): it was issued when the RFC's traces were made, years ago by our clock",
+                               selected.ticket.ticket_lifetime, selected.ticket.max_early_data_size));
+        return selected;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> Inputs::early_data_refusal(Trace& trace, const SelectedPsk& psk, BytesView ticket_identity,
+                                                      CipherSuite negotiated_suite, std::string_view negotiated_alpn,
+                                                      UsedTickets& used_tickets, std::uint64_t now_ms) const {
+    if (!section_ || !section_->resumed_ticket_state)
+        return tls::early_data_refusal(psk, ticket_identity, negotiated_suite, negotiated_alpn, used_tickets, now_ms);
+    trace.step(fmt::format("--rfc8448 resume: §8.3's freshness check and §8.2's startup rule skipped: the RFC's ticket "
+                           "was made years ago by our clock, so its age ({} ms by the RFC client's) can never be fresh "
+                           "here; first identity, early data allowed, suite, ALPN and single use (§8.1) are checked",
+                           psk.client_ticket_age_ms));
+    return tls::early_data_refusal(psk, ticket_identity, negotiated_suite, negotiated_alpn, used_tickets, now_ms,
+                                   ClockChecks::skip_for_rfc8448_replay);
+}
+
 void Inputs::check_client_hello(Trace& trace, BytesView client_hello_message, bool second) const {
     if (!section_) return;
     const Bytes& rfc = second ? section_->client_hello_2_message : section_->client_hello_message;
@@ -312,6 +454,17 @@ std::string why_refused(const std::string& option, const replay::Section& sectio
     if (option == "--cert" || option == "--key")
         return "the RFC's server has its own RSA certificate and key (certs/rfc8448-rsa.pem, .key)";
     if (option == "--message") return "the RFC's client sends its own 50 bytes of application data";
+    if (section.resumed_session) {
+        if (option == "--session-in" || option == "--reconnect")
+            return "the RFC's client resumes the session §3 gave it (its ticket and PSK, from the RFC's vectors)";
+        if (option == "--early-data" || option == "--early-data-file")
+            return "the RFC's client sends its own 6 bytes of early data";
+        if (option == "--psk-modes") return "the RFC's client offers psk_dhe_ke";
+        if (option == "--tickets" || option == "--ticket-key" || option == "--ticket-lifetime" ||
+            option == "--max-early-data")
+            return "the RFC's server resumes the RFC's ticket (which allows 1024 bytes of early data) and sends none";
+        if (option == "--allow-psk-ke") return "the RFC's server resumes with psk_dhe_ke";
+    }
     if (option == "--tickets" || option == "--ticket-key" || option == "--ticket-lifetime" ||
         option == "--max-early-data")
         return "the RFC's server sends its own NewSessionTicket: one, with its lifetime, ticket bytes and early_data";
@@ -332,22 +485,33 @@ void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> 
     } else {
         // `--rfc8448` alone is §3; `--rfc8448 hrr` is §5. (A value is optional, so the help
         // shows it in brackets, and scripts/run passes a following word through.)
+        // `--rfc8448 resume` is §4, from chapter 13.
+        auto number = [](const std::string& name) { return name == "hrr" ? "§5" : "§4"; };
+        std::string type = "[", also, choices = "none (§3)";
+        for (const auto& name : sections) {
+            type += (type.size() > 1 ? "|" : "") + name;
+            also += fmt::format("; --rfc8448 {} replays {}, {}, instead", name, number(name),
+                                name == "hrr" ? "HelloRetryRequest" : "Resumed 0-RTT Handshake");
+            choices += fmt::format(", {} ({})", name, number(name));
+        }
         flag = app.add_option("--rfc8448", *chosen)
                    ->expected(0, 1)
-                   ->type_name("[hrr]")
-                   ->description(what + "; --rfc8448 hrr replays §5, HelloRetryRequest, instead")
+                   ->type_name(type + "]")
+                   ->description(what + also)
                    ->check(CLI::Validator(
-                       [sections](std::string& value) -> std::string {
+                       [sections, choices](std::string& value) -> std::string {
                            if (value.empty() || std::find(sections.begin(), sections.end(), value) != sections.end())
                                return {};
-                           return "no section '" + value + "' to replay: give none (§3) or hrr (§5)";
+                           return "no section '" + value + "' to replay: give " + choices;
                        },
                        ""));
     }
     app.final_callback([&app, &inputs, flag, chosen, conflicting = std::move(conflicting)] {
         if (flag->count() == 0) return;
-        const auto& section = *chosen == "hrr" ? replay::hello_retry() : replay::simple_1rtt();
-        const auto number = *chosen == "hrr" ? "§5" : "§3";
+        const auto& section = *chosen == "hrr"      ? replay::hello_retry()
+                              : *chosen == "resume" ? replay::resumed_0rtt()
+                                                    : replay::simple_1rtt();
+        const auto number = *chosen == "hrr" ? "§5" : *chosen == "resume" ? "§4" : "§3";
         for (const auto& option : conflicting)
             // (--hrr-cookie changes nothing in a handshake without a HelloRetryRequest.)
             if (app.count(option) > 0 && (option != "--hrr-cookie" || section.hello_retry_cookie))

@@ -59,15 +59,49 @@
 // NewSessionTicket: from chapter 12 both still derive resumption_master_secret, which §5 prints.
 // So chapters 10 and 11 replay §5 to the last record but that secret, 12 to 14 with it, and
 // 15 (HTTP) through the client's Finished (tests/chapters/test_rfc8448_replay.cpp compares every
-// value the traces print). §4 (resumption, 0-RTT) would be a further section, built the same
-// way from its namespace in rfc8448_vectors.hpp. §6 (client authentication) cannot be: "private
+// value the traces print). §6 (client authentication) cannot be: "private
 // keys for the certificates used in this example are not shown", neither the client's RSA key
 // nor the server's P-256 ECDSA key, so neither CertificateVerify can be made again.
+//
+// §4 "Resumed 0-RTT Handshake" (chapter 13 on: --rfc8448 resume). Its client resumes the
+// session §3 gave it and sends 0-RTT data; its server takes the ticket, the PSK and the early
+// data, and sends no Certificate. Inputs besides those of §3's kind (randoms, x25519 keys, the
+// ClientHello's fields and extensions but pre_shared_key, the EncryptedExtensions but
+// early_data, the 6 bytes of early data and the 50 of data):
+//   - the client's session: §3's ticket and what the client keeps with it (lifetime,
+//     ticket_age_add, max_early_data_size, and the PSK derived from §3's resumption_master_secret
+//     and ticket_nonce), taken from §3's vectors, not from a session file (Section::resumed_session);
+//   - the client's clock: the ticket is 6 ms old when offered (obfuscated_ticket_age minus
+//     ticket_age_add), so pre_shared_key's identity is the RFC's; its binder, an HMAC over the
+//     ClientHello keyed from the PSK, is our code's (§4.2.11.2), and must come out as the RFC's;
+//   - the order of the ServerHello's extensions (pre_shared_key first: §4.2 leaves it free);
+//   - the server's state for the ticket. The RFC's ticket is sealed by the RFC's server, and ours
+//     cannot open it (as it cannot open §5's cookie), so a replaying server maps exactly that
+//     ticket identity to what §3's vectors say it stands for (Section::resumed_ticket_state: the
+//     PSK, lifetime, ticket_age_add, max_early_data_size); any other identity is unknown to it;
+//   - what the server does with the early data: our echo server echoes it after the handshake,
+//     the RFC's sends nothing for it (its one record of data is the echo of the client's 50 bytes).
+// What a replay cannot check: time. The ticket was issued when the RFC's traces were made, years
+// ago by our clock, with a lifetime of 30 s; its age says 6 ms. A replaying client offers it
+// although it has long expired (its clock input says 6 ms), and a replaying server skips the
+// checks that read its own clock: the ticket's expiry and age plausibility (§4.2.11.1), §8.3's
+// freshness window and §8.2's startup rule; it says so in its trace. It still requires the first
+// identity, a ticket allowing early data, the same suite and ALPN, and single use (§8.1). Only
+// the replay skips them (Inputs::replayed_psk, Inputs::early_data_refusal); without --rfc8448
+// every check runs.
+// Chapter 12 does not replay §4: it has no 0-RTT, and the RFC's ClientHello carries early_data,
+// which its client would not send (nor the data behind it); from that ClientHello on, every byte
+// would differ. So chapters 13 and 14 replay §4, to the last record; chapter 15 does not: its
+// server reads HTTP, and the RFC's early data (ABCDEF) is no request, nor are its 50 bytes.
 #pragma once
 
+#include "anti_replay.hpp"
 #include "crypto.hpp"
 #include "messages.hpp"
+#include "psk.hpp"
 #include "record_layer.hpp"
+#include "session.hpp"
+#include "ticket.hpp"
 #include "trace.hpp"
 
 #include <CLI/CLI.hpp>
@@ -121,6 +155,18 @@ struct Section {
     Bytes client_hello_2_message;             // the RFC's ClientHello2, which a replaying server insists on
     std::vector<ExtensionType> client_hello_2_order;  // the order of its extensions (§4.1.2 leaves it free)
     std::size_t client_hello_2_padded_length = 0;      // what padding brings it to (RFC 7685), or 0
+
+    // ---- Resumption with early data (§4; empty otherwise)
+    // The client: the session §3 left it (server name, suite; the ticket with its PSK, lifetime,
+    // ticket_age_add, max_early_data_size), received at time 0 by its clock, which reads
+    // client_ticket_age_ms when it offers the ticket. Its ClientHello above has no
+    // pre_shared_key: our client adds it, identity and binder (§4.2.11).
+    std::optional<TakenTicket> resumed_session;
+    std::uint32_t client_ticket_age_ms = 0;
+    Bytes client_early_data;  // its 0-RTT data (§4.2.10)
+    // The server: what the RFC's ticket stands for, which only the RFC's server could open.
+    std::optional<TicketState> resumed_ticket_state;
+    std::vector<ExtensionType> server_hello_order;  // the order of its ServerHello's extensions; empty: ours
 };
 
 // §3 "Simple 1-RTT Handshake": x25519, TLS_AES_128_GCM_SHA256, rsa_pss_rsae_sha256. Made on
@@ -128,6 +174,8 @@ struct Section {
 const Section& simple_1rtt();
 // §5 "HelloRetryRequest": an x25519 share, a retry for P-256 with a cookie, then as §3 with P-256.
 const Section& hello_retry();
+// §4 "Resumed 0-RTT Handshake": §3's ticket and PSK, x25519, 6 bytes of early data, no Certificate.
+const Section& resumed_0rtt();
 // ANCHOR_END: Section
 
 }  // namespace replay
@@ -165,6 +213,30 @@ public:
     // and pads the message to the RFC's length (RFC 7685), the padding length being ours to
     // compute. Everything in the extensions stays ours.
     ClientHello second_client_hello(ClientHello hello) const;
+    // Server: the ServerHello laid out where §4.2 leaves the order of extensions free: ours as
+    // it is; a replay of §4 in the RFC's order (pre_shared_key first).
+    ServerHello server_hello(ServerHello hello) const;
+
+    // ---- Resumption and early data (chapter 13 on)
+    // Client: the session to resume without --session-in: none; a replay of §4, §3's.
+    std::optional<TakenTicket> session_to_resume() const;
+    // Client: the time by our clock at which we offer `ticket` (§4.2.11.1: its age is that time
+    // minus its receipt): now; a replay of §4, the RFC client's, receipt + 6 ms.
+    std::uint64_t ticket_offer_time_ms(const SessionTicket& ticket) const;
+    // Server: whether to echo the client's early data once the handshake is complete, as our
+    // echo server does all data: yes; a replay of §4 no, as the RFC's server sends nothing for it.
+    bool echo_early_data() const { return section_ == nullptr; }
+    // Server, --rfc8448 resume: the PSK of the RFC's ticket among `offered`, as select_psk
+    // (psk.hpp) finds ours, from the state §3's vectors give (the RFC's ticket opens under no key
+    // of ours); the ticket's expiry and age plausibility are not checked, and the trace says why.
+    // nullopt if the identity is not the RFC's ticket. Throws logic_error without --rfc8448 resume.
+    std::optional<SelectedPsk> replayed_psk(Trace& trace, const OfferedPsks& offered) const;
+    // Server: whether to refuse the client's early data, and why (anti_replay.hpp:
+    // early_data_refusal). A replay of §4 skips the checks that read our clock (§8.3 freshness,
+    // §8.2 startup rule): the RFC's ticket is years old. It says so in the trace; the rest is checked.
+    std::optional<std::string> early_data_refusal(Trace& trace, const SelectedPsk& psk, BytesView ticket_identity,
+                                                  CipherSuite negotiated_suite, std::string_view negotiated_alpn,
+                                                  UsedTickets& used_tickets, std::uint64_t now_ms) const;
 
     // ---- What a replay insists on
     // Server: a replay answers only the RFC's ClientHello (any other makes other bytes); says so
@@ -188,7 +260,8 @@ private:
 // --rfc8448 for a chapter program (03 onward): with it, `inputs` becomes RFC 8448 §3's for its
 // role, and each option of `conflicting` (--groups, --cert...) is refused, saying why, before
 // anything connects: it would change a value the RFC fixes. A chapter that can replay more
-// names them in `sections`: "hrr" (chapter 10 on) makes `--rfc8448 hrr` replay §5.
+// names them in `sections`: "hrr" (chapter 10 on) makes `--rfc8448 hrr` replay §5, "resume"
+// (chapter 13 on) `--rfc8448 resume` §4.
 void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting,
                         std::vector<std::string> sections = {});
 // ANCHOR_END: add_rfc8448_option

@@ -583,12 +583,13 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // Only with --early-data (the user decides what is safe to replay, §8), and only with a
     // ticket, which only a TLS 1.3 server issues (Appendix D.1).
     // RFC8446 4.2.10-1, 4.2.10-2, E.5-3, D.1-2
-    const bool offer_early_data = resume && !options.early_data.empty() && !inputs.rfc8448() &&
+    const bool offer_early_data = resume && !options.early_data.empty() &&
                                   options.early_data.size() <= resume->ticket.max_early_data_size;
     if (resume && !options.early_data.empty() && !offer_early_data)
         conn.trace().step(fmt::format("no early data: the ticket allows {} bytes, we have {} (§4.2.10)",
                                       resume->ticket.max_early_data_size, options.early_data.size()));
-    if (offer_early_data) client_hello.extensions.push_back(tls::make_early_data());
+    // (--rfc8448 resume: the RFC's ClientHello has it already, in its place.)
+    if (offer_early_data && !inputs.rfc8448()) client_hello.extensions.push_back(tls::make_early_data());
     // ANCHOR_END: offer_early_data
     // ANCHOR: offer_psk
     // §4.2.11: the ticket as a PskIdentity, with its age obfuscated by ticket_age_add
@@ -605,7 +606,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // (§4.2.9: "This extension also restricts the modes for use with PSK resumption").
     if (!inputs.rfc8448()) client_hello.extensions.push_back(tls::make_psk_key_exchange_modes(modes));
     if (resume) {
-        offers.push_back(tls::psk_offer(resume->session, resume->ticket, tls::unix_time_ms()));
+        // Now by our clock; --rfc8448 resume: the RFC client's, which offers the ticket 6 ms old.
+        const auto now = inputs.ticket_offer_time_ms(resume->ticket);
+        offers.push_back(tls::psk_offer(resume->session, resume->ticket, now));
         tls::add_pre_shared_key(client_hello, offers);
         if (replaying) {
             conn.trace().step("replaying the ClientHello and early data of the last connection, byte for byte (§8)");
@@ -616,7 +619,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         conn.trace().value("offering", fmt::format("a ticket of {} bytes for {}, {}, received {} ms ago",
                                                    resume->ticket.ticket.size(), resume->session.server_name,
                                                    name(resume->session.cipher_suite),
-                                                   tls::client_ticket_age_ms(resume->ticket.receipt_time_ms, tls::unix_time_ms())));
+                                                   tls::client_ticket_age_ms(resume->ticket.receipt_time_ms, now)));
         // §7.1 and §4.2.11.2: binder_key = Derive-Secret(Early Secret(PSK), "res binder", ""),
         // then the binder as a Finished keyed from it, over the ClientHello up to the binders.
         conn.trace().value("binder_key", tls::EarlySecret(offers.front().hash, offers.front().psk).resumption_binder_key());
@@ -866,9 +869,11 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
 // and, with --message (an echo server), the server's echo of it. The program is the
 // application §4.2.10 leaves the choice to; we negotiate no ALPN, so the protocol cannot change.
 // RFC8446 4.2.10-13, 4.2.10-14
-asio::awaitable<void> early_data_echo(tls::Connection& conn, const Options& options, bool accepted, Tickets& tickets, ClientAuth& auth) {
+asio::awaitable<void> early_data_echo(tls::Connection& conn, const Options& options, const tls::Inputs& inputs,
+                                      bool accepted, Tickets& tickets, ClientAuth& auth) {
     if (!accepted) co_await conn.records().write_records(tls::ContentType::application_data, tls::to_bytes(options.early_data));
     if (!options.message) co_return;  // standard input mode: what the server sends is printed as it comes
+    if (inputs.rfc8448()) co_return;  // --rfc8448 resume: the RFC's server sends nothing for our early data
     std::string reply;
     tls::HandshakeReader post_handshake;
     bool clean = co_await receive(conn, post_handshake, tickets, auth, [&](tls::BytesView data) {
@@ -893,7 +898,7 @@ asio::awaitable<int> connect_once(const Options& options, const tls::Inputs& inp
     if (!co_await tls::guarded(conn.records(), handshake(conn, options, inputs, resume, tickets, auth, flight, early_data_accepted)))
         co_return 1;
     if (!options.early_data.empty() &&
-        !co_await tls::guarded(conn.records(), early_data_echo(conn, options, early_data_accepted, tickets, auth)))
+        !co_await tls::guarded(conn.records(), early_data_echo(conn, options, inputs, early_data_accepted, tickets, auth)))
         co_return 1;
     if (options.message) co_return co_await tls::guarded(conn.records(), exchange_message(conn, options, tickets, auth)) ? 0 : 1;
     co_return co_await tls::guarded(conn.records(), interactive(conn, options, tickets, auth)) ? 0 : 1;
@@ -908,7 +913,8 @@ asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     // §4.6.1: clients "SHOULD only resume if the SNI value matches the one used in the original
     // session"; the Session keeps the SNI with the PSKs for that (§4.2.11).
     // RFC8446 4.6.1-2, 4.2.11-4
-    std::optional<tls::TakenTicket> resume;
+    // --rfc8448 resume: the session §3 gave the RFC's client, from the RFC's vectors.
+    std::optional<tls::TakenTicket> resume = inputs.session_to_resume();
     if (!options.session_in.empty()) {
         resume = tls::take_ticket_from_file(options.session_in, tls::unix_time_ms());
         if (!resume)
@@ -994,7 +1000,8 @@ int main(int argc, char** argv) {
     tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
     tls::add_rfc8448_option(app, inputs,
                             {"--server-name", "--ca", "--message", "--groups", "--key-shares", "--repeat", "--key-update-every",
-                             "--session-in", "--reconnect", "--psk-modes", "--early-data", "--early-data-file", "--replay"}, {"hrr"});
+                             "--session-in", "--reconnect", "--psk-modes", "--early-data", "--early-data-file", "--replay"},
+                            {"hrr", "resume"});
     CLI11_PARSE(app, argc, argv);
     if (!options.cert.empty()) {
         if (options.key.empty()) return app.exit(CLI::ValidationError("--cert", "needs --key"));
@@ -1011,6 +1018,7 @@ int main(int argc, char** argv) {
         options.key_shares = rfc->client_groups;
         options.message = tls::to_string(rfc->client_application_data);
         options.repeat = rfc->client_application_data.empty() ? 0 : 1;  // its data once; §5's sends none
+        options.early_data = tls::to_string(rfc->client_early_data);   // §4's: 6 bytes as 0-RTT data
     }
     if (options.key_shares.empty()) options.key_shares = {options.groups.front()};
     for (auto& g : options.key_shares)

@@ -166,7 +166,8 @@ Negotiated negotiate(const tls::ClientHello& hello, const std::vector<tls::Named
 asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::ClientHello& client_hello,
                                               const Negotiated& n, const tls::Random& random,
                                               const tls::KeyPair* our_share,
-                                              std::optional<std::uint16_t> selected_identity) {
+                                              std::optional<std::uint16_t> selected_identity,
+                                              const tls::Inputs& inputs) {
     // RFC8446 4.1.3-1, 4.2.1-9
     tls::ServerHello hello;
     hello.random = random;
@@ -177,6 +178,7 @@ asio::awaitable<tls::Bytes> send_server_hello(tls::Connection& conn, const tls::
     // RFC8446 4.1.3-8, 4.2.1-8, 9.2-3
     hello.extensions.push_back(tls::make_supported_versions_server(tls::TLS1_3));  // §4.2.1: "this is TLS 1.3"
     if (selected_identity) hello.extensions.push_back(tls::make_pre_shared_key_server(*selected_identity));  // §4.2.11
+    hello = inputs.server_hello(std::move(hello));  // §4.2: any order; --rfc8448 resume: the RFC's
     co_return co_await conn.write(hello);
 }
 // ANCHOR_END: send_server_hello
@@ -382,7 +384,8 @@ struct Resumption {
 // (after a HelloRetryRequest: message_hash(ClientHello1), HelloRetryRequest).
 std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& client_hello,
                                      tls::BytesView client_hello_raw, tls::BytesView transcript_prefix,
-                                     const Negotiated& n, tls::TicketKeys& ticket_keys, const Options& options) {
+                                     const Negotiated& n, tls::TicketKeys& ticket_keys, const Options& options,
+                                     const tls::Inputs& inputs) {
     // RFC8446 4.2.9-3, 9.2-7, 9.2-8
     // Throws missing_extension (no psk_key_exchange_modes, §4.2.9) or illegal_parameter
     // (not one binder per identity, §4.2.11).
@@ -401,18 +404,22 @@ std::optional<Resumption> accept_psk(tls::Trace& trace, const tls::ClientHello& 
         return std::nullopt;
     }
     // RFC8446 4.2.11-3, 4.2.11-5, 4.2.11-6, 4.6.1-1
-    auto selected = tls::select_psk(*offered, ticket_keys, n.cipher_suite, tls::unix_time_ms());
+    // --rfc8448 resume: the RFC's ticket, sealed by the RFC's server, opens under no key of ours;
+    // the replay maps exactly that identity to the state §3's vectors give (rfc8448.hpp).
+    auto selected = inputs.rfc8448() ? inputs.replayed_psk(trace, *offered)
+                                     : tls::select_psk(*offered, ticket_keys, n.cipher_suite, tls::unix_time_ms());
     if (!selected) {
         trace.step(fmt::format("none of the {} PSK identities is a ticket of ours we can use "
                                "(unknown key, expired, implausible age, other hash): full handshake (§4.2.11)",
                                offered->identities.size()));
         return std::nullopt;
     }
-    trace.value("ticket", fmt::format("identity {} of {}: {}, made {} ms ago by the server's clock, {} ms by the client's",
-                                      selected->selected_identity, offered->identities.size(),
-                                      name(selected->ticket.cipher_suite),
-                                      tls::unix_time_ms() - selected->ticket.creation_time_ms,
-                                      selected->client_ticket_age_ms));
+    if (!inputs.rfc8448())  // (a replay traces the RFC's ticket itself)
+        trace.value("ticket", fmt::format("identity {} of {}: {}, made {} ms ago by the server's clock, {} ms by the client's",
+                                          selected->selected_identity, offered->identities.size(),
+                                          name(selected->ticket.cipher_suite),
+                                          tls::unix_time_ms() - selected->ticket.creation_time_ms,
+                                          selected->client_ticket_age_ms));
     // RFC8446 4.2.11-8, 4.2.11-9, 4.2.11-10
     // §4.2.11: "Prior to accepting PSK key establishment, the server MUST validate the
     // corresponding binder value (see Section 4.2.11.2 below). If this value is not present or
@@ -692,13 +699,15 @@ asio::awaitable<void> handle_post_handshake(tls::Connection& conn, const Options
 // §5: application data, protected with the application traffic keys, until the client's
 // close_notify, which we answer with our own (§6.1). Between records, the KeyUpdates.
 asio::awaitable<void> echo(tls::Connection& conn, const Options& options, const tls::Bytes& early_data,
+                           bool echo_early_data,
                            PostHandshakeAuth& pha) {
     std::size_t total = 0;
     // ANCHOR: echo_early_data
     // RFC8446 E.5-4
     // The early data, echoed now that the handshake is complete. It was read before: before the
     // client's Finished proved this is a live connection and not a recording played back (§8).
-    if (!early_data.empty()) {
+    // (--rfc8448 resume: not echoed, as the RFC's server sends nothing for it: Inputs::echo_early_data.)
+    if (!early_data.empty() && echo_early_data) {
         conn.trace().step(fmt::format("echoing the {} bytes of early data, which arrived before the handshake "
                                       "completed: a replay of it would not have been accepted twice (§8)",
                                       early_data.size()));
@@ -798,7 +807,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // §2.2: a ClientHello with a ticket of ours and a binder that proves the client holds its
     // PSK resumes; anything less is a full handshake, with our certificate.
     auto resumption = accept_psk(conn.trace(), client_hello, client_hello_raw, transcript_prefix, negotiated,
-                                 ticket_keys, options);
+                                 ticket_keys, options, inputs);
     const bool with_ecdhe = !resumption || resumption->mode == tls::PskKeyExchangeMode::psk_dhe_ke;
     std::optional<tls::SignatureScheme> signature_scheme;
     if (!resumption) {
@@ -828,15 +837,17 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         if (resumption) {
             const auto offered = client_hello.pre_shared_key();
             const auto& identity = offered->identities.at(resumption->psk.selected_identity).identity;
-            refusal = tls::early_data_refusal(resumption->psk, identity, negotiated.cipher_suite, /*alpn=*/"",
-                                              used_tickets, tls::unix_time_ms());
+            // (--rfc8448 resume skips the checks of time, saying why: Inputs::early_data_refusal.)
+            refusal = inputs.early_data_refusal(conn.trace(), resumption->psk, identity, negotiated.cipher_suite,
+                                                /*alpn=*/"", used_tickets, tls::unix_time_ms());
         }
         if (refusal) {
             conn.trace().step("early data declined: " + *refusal + "; skipped when it arrives (§4.2.10)");
             conn.records().skip_early_data(tls::max_skipped_early_data);
         } else {
             accept_early_data = true;
-            conn.trace().step("early data accepted: first identity, fresh, never used before (§4.2.10, §8)");
+            conn.trace().step(inputs.rfc8448() ? "early data accepted: first identity, never used before (§4.2.10, §8.1)"
+                                               : "early data accepted: first identity, fresh, never used before (§4.2.10, §8)");
         }
     }
     // §7.1: client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
@@ -858,7 +869,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     std::optional<std::uint16_t> selected_identity;
     if (resumption) selected_identity = resumption->psk.selected_identity;
     transcript.update(co_await send_server_hello(conn, client_hello, negotiated, inputs.random(),
-                                                 our_share ? &*our_share : nullptr, selected_identity));
+                                                 our_share ? &*our_share : nullptr, selected_identity, inputs));
     tls::KeyLog keylog(options.keylog);
     // ANCHOR: early_secret
     // §7.1: the PSK, if we resume, is the input of the Early Secret; without one, zeros.
@@ -979,7 +990,7 @@ asio::awaitable<void> serve_connection(const Options& options, const Credentials
     tls::Watchdog watchdog(socket, std::chrono::seconds(options.handshake_timeout), trace);
     if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials, inputs, cookie_key, ticket_keys, used_tickets, early_data, pha))) co_return;
     watchdog.disarm();
-    co_await tls::guarded(conn.records(), echo(conn, options, early_data, pha));
+    co_await tls::guarded(conn.records(), echo(conn, options, early_data, inputs.echo_early_data(), pha));
     // ANCHOR_END: serve
 }
 
@@ -1029,7 +1040,7 @@ int main(int argc, char** argv) {
     tls::add_rfc8448_option(app, inputs, {"--cert", "--key", "--key-update-every", "--tickets", "--ticket-key",
                                           "--ticket-lifetime", "--allow-psk-ke", "--max-early-data", "--client-ca",
                                           "--require-client-cert", "--post-handshake-auth", "--groups", "--hrr-cookie"},
-                            {"hrr"});
+                            {"hrr", "resume"});
     CLI11_PARSE(app, argc, argv);
     if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key, its groups
         options.cert = rfc->certificate_file;

@@ -12,6 +12,8 @@
 // each HKDF step included (the secret it starts from). What no trace prints is not compared:
 // the private keys (inputs, not results), the HkdfLabels ("info"), the derived salts, the
 // finished keys, the zero IKMs and the transcript hashes after the server's Finished.
+// From chapter 13, `--rfc8448 resume` replays §4 "Resumed 0-RTT Handshake": §3's ticket, its
+// binder, 0-RTT data, EndOfEarlyData, no Certificate (69 values, below).
 #include "messages.hpp"
 #include "record_protection.hpp"
 #include "rfc8448_vectors.hpp"
@@ -728,6 +730,173 @@ TEST_CASE("--rfc8448 hrr refuses what would change §5, and chapters before 10 r
         CHECK(client.wait() != 0);
         CHECK(server.process.wait_for("connection #1 closed", 5s));
         CHECK_CONTAINS(server.process.all(), "--rfc8448 answers only the ClientHello of RFC 8448 §5 HelloRetryRequest");
+    }
+}
+
+// ---- §4 Resumed 0-RTT Handshake: --rfc8448 resume, chapters 13 and 14 ----------------------
+// The client resumes §3's session (its ticket and PSK, from the RFC's vectors) and sends 6 bytes
+// of early data; the server takes them and sends no Certificate (common/rfc8448.hpp). Chapter 12
+// does not replay §4: it has no 0-RTT, and the RFC's ClientHello offers early_data, so every
+// byte from that ClientHello on would differ (its programs refuse `--rfc8448 resume`, below).
+// Chapter 15 does not either: its server reads HTTP, and the RFC's early data is no request.
+// Record numbers: the client sends ClientHello (0), its early data (1) and EndOfEarlyData (2)
+// under the early keys, Finished (3), its data (4) and close_notify (5); the server sends
+// ServerHello (0), EncryptedExtensions and Finished in one record (1), its echo of the data (2)
+// and close_notify (3). Each side installs the client's early, handshake and application keys
+// in that order (client_write_key #0, #1, #2), the server's handshake and application keys
+// (server_write_key #0, #1). Not compared, as no trace prints them: the PSK (early_secret_ikm,
+// an input: §3's), the binder's hash and finished key, early_exporter_master_secret (we derive
+// none), and what §3 and §5 leave out too (private keys, HkdfLabels, salts, zero IKMs).
+
+namespace {
+
+namespace s4 = rfc8448::resumed;
+
+Checks resumed_checks() {
+    Checks out;
+    auto both = [&out](std::string_view rfc, Side from, auto make) {
+        const Side to = from == C ? S : C;
+        out = out + Checks{make(rfc, from, sent), make(rfc, to, received)};
+    };
+    auto record_pair = [&](std::string_view rfc, Side from, std::size_t n) {
+        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return record(r, side, dir, n); });
+    };
+    auto payload_pair = [&](std::string_view rfc, Side from, std::size_t n) {
+        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return payload(r, side, dir, n); });
+    };
+    auto message_pair = [&](std::string_view rfc, Side from, std::string name) {
+        both(rfc, from, [name](std::string_view r, Side side, Dir dir) { return message(r, side, dir, name); });
+    };
+    // The ClientHello: the RFC's fields, our key share and our pre_shared_key, binder included
+    // (the RFC's binder "prefix" is the ClientHello truncated before the binders, §4.2.11.2).
+    message_pair("client_hello", C, "ClientHello");
+    record_pair("client_hello_record", C, 0);
+    const auto truncated = ", its first 477 bytes (Truncate(ClientHello), §4.2.11.2)";
+    out = out + Checks{part(message("client_hello_before_binders", C, sent, "ClientHello"), 0, 477, truncated),
+                       part(message("client_hello_prefix", S, received, "ClientHello"), 0, 477, truncated),
+                       key_share("client_public_key", C, sent, "ClientHello", 0),
+                       value("binder_key", C, "binder_key"), value("binder", C, "binder")};
+    // 0-RTT: the early traffic secret, its key and IV, the early data's record.
+    for (auto side : {C, S})
+        out = out + Checks{value("early_secret", side, "early_secret"),
+                           value("client_early_traffic_secret_prk", side, "early_secret"),
+                           value("client_early_traffic_secret", side, "client_early_traffic_secret"),
+                           value("client_early_write_prk", side, "client_early_traffic_secret"),
+                           value("client_early_write_key", side, "client_write_key", 0),
+                           value("client_early_write_iv", side, "client_write_iv", 0)};
+    payload_pair("client_early_data_payload", C, 1);
+    record_pair("client_early_data_record", C, 1);
+    // ServerHello (pre_shared_key selected_identity 0), the x25519 secret, the handshake secrets.
+    message_pair("server_hello", S, "ServerHello");
+    record_pair("server_hello_record", S, 0);
+    out = out + Checks{key_share("server_public_key", S, sent, "ServerHello", 0),
+                       value("handshake_secret_ikm", S, "shared_secret"), value("handshake_secret_ikm", C, "shared_secret")};
+    out = out + handshake_secrets();
+    // EncryptedExtensions (with early_data) and Finished, no Certificate, in one record.
+    message_pair("encrypted_extensions", S, "EncryptedExtensions");
+    message_pair("server_finished", S, "Finished");
+    out = out + Checks{verify_data("server_verify_data", S, sent), verify_data("server_verify_data", C, received)};
+    payload_pair("server_flight_payload", S, 1);
+    record_pair("server_flight_record", S, 1);
+    // EndOfEarlyData, the last record under the early keys (§4.5), then the client's Finished.
+    message_pair("end_of_early_data", C, "EndOfEarlyData");
+    record_pair("end_of_early_data_record", C, 2);
+    message_pair("client_finished", C, "Finished");
+    out = out + Checks{verify_data("client_verify_data", C, sent), verify_data("client_verify_data", S, received)};
+    record_pair("client_finished_record", C, 3);
+    for (auto side : {S, C})
+        out = out + Checks{value("server_handshake_write_key", side, "server_write_key", 0),
+                           value("server_handshake_write_iv", side, "server_write_iv", 0),
+                           value("client_handshake_write_key", side, "client_write_key", 1),
+                           value("client_handshake_write_iv", side, "client_write_iv", 1),
+                           value("master_secret", side, "master_secret"),
+                           value("client_application_traffic_secret_0", side, "client_application_traffic_secret_0"),
+                           value("server_application_traffic_secret_0", side, "server_application_traffic_secret_0"),
+                           value("exporter_master_secret", side, "exporter_master_secret"),
+                           value("server_application_write_key", side, "server_write_key", 1),
+                           value("server_application_write_iv", side, "server_write_iv", 1),
+                           value("client_application_write_key", side, "client_write_key", 2),
+                           value("client_application_write_iv", side, "client_write_iv", 2)};
+    out = out + hello_retry_resumption() + hello_retry_prks(true);
+    // The data, its echo, both close_notify.
+    payload_pair("client_application_data_payload", C, 4);
+    record_pair("client_application_data_record", C, 4);
+    payload_pair("server_application_data_payload", S, 2);
+    record_pair("server_application_data_record", S, 2);
+    payload_pair("client_alert_payload", C, 5);
+    record_pair("client_alert_record", C, 5);
+    payload_pair("server_alert_payload", S, 3);
+    record_pair("server_alert_record", S, 3);
+    return out;
+}
+
+void check_resumed(int chapter, std::size_t expected_values) {
+    const auto checks = resumed_checks();
+    const auto traces = run_replay(chapter, nullptr, {"--rfc8448", "resume"});
+    const auto difference = first_difference(traces, checks, s4::labelled);
+    CHECK_MESSAGE(difference.empty(), "chapter " << chapter << ": " << difference);
+    CHECK(distinct_values(checks) == expected_values);
+    MESSAGE("chapter " << chapter << " reproduces " << distinct_values(checks) << " values of RFC 8448 §4 ("
+                       << checks.size() << " comparisons, client and server)");
+}
+
+}  // namespace
+
+TEST_CASE("--rfc8448 resume: ch13 replays RFC 8448 §4, binder, 0-RTT data and EndOfEarlyData included, to the last record") {
+    check_resumed(13, 69);
+}
+
+TEST_CASE("--rfc8448 resume: ch14 replays §4 as chapter 13 does") { check_resumed(14, 69); }
+
+// The comparison of §4 can fail too: one byte of the binder our client computed, changed, is named.
+TEST_CASE("--rfc8448 resume: the replay comparison names the first §4 value that differs") {
+    std::string server_out;
+    auto traces = run_replay(13, &server_out, {"--rfc8448", "resume"});
+    REQUIRE(first_difference(traces, resumed_checks(), s4::labelled).empty());
+    for (auto& v : traces.client.values)
+        if (v.name == "binder") v.bytes.at(0) ^= 1;  // 3a -> 3b
+    CHECK(first_difference(traces, resumed_checks(), s4::labelled) ==
+          "§4 p. 18, {client} calculate PSK binder: finished (client: binder) differs at byte 0: ours 3b, RFC 3a");
+}
+
+// What a replay skips, it says; what it does not skip still holds: the RFC's ticket gives early
+// data once per server process (§8.1), so the same replay again is declined as a replay.
+TEST_CASE("--rfc8448 resume: the server says which checks of time it skips, and still takes 0-RTT once per ticket") {
+    auto server = start_server("ch13-server", {"--rfc8448", "resume"});
+    for (int i = 0; i < 2; ++i) {
+        Process client({bin("ch13-client"), "--port", std::to_string(server.port), "--rfc8448", "resume"});
+        client.wait();
+        REQUIRE(server.process.wait_for(fmt::format("== connection #{} closed", i + 1), 10s));
+    }
+    const auto out = server.process.all();
+    CHECK_CONTAINS(out, "--rfc8448 resume: the RFC's ticket is sealed by the RFC's server and opens under no key of ours");
+    CHECK_CONTAINS(out, "its expiry and age are not checked (§4.2.11.1)");
+    CHECK_CONTAINS(out, "§8.3's freshness check and §8.2's startup rule skipped");
+    CHECK_CONTAINS(out, "early data declined: the ticket has already been used for early data: a replay (RFC 8446 §8.1)");
+}
+
+TEST_CASE("--rfc8448 resume refuses what would change §4, and chapters 12 and 15 refuse resume") {
+    const std::pair<std::string, std::vector<std::string>> cases[] = {
+        {"ch13-client", {"--early-data", "hi"}},   {"ch13-client", {"--session-in", cert("ca.pem")}},
+        {"ch13-client", {"--reconnect"}},          {"ch13-client", {"--psk-modes", "psk_ke"}},
+        {"ch13-server", {"--max-early-data", "0"}}, {"ch13-server", {"--allow-psk-ke"}},
+        {"ch14-server", {"--ticket-key", cert("ca.pem")}}};
+    for (const auto& [program, args] : cases) {
+        INFO(program << " " << args[0]);
+        std::vector<std::string> argv{bin(program), "--port", std::to_string(free_port()), "--rfc8448", "resume"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        Process p(argv);
+        CHECK(p.wait().value_or(0) != 0);
+        CHECK_CONTAINS(p.all(), "--rfc8448: it replays RFC 8448 §4, so " + args[0] + " cannot be used with it");
+        CHECK(p.all().find("listening") == std::string::npos);
+        CHECK(p.all().find("connected") == std::string::npos);
+    }
+    for (const std::string program : {"ch12-server", "ch12-client", "ch15-server", "ch15-client"}) {
+        INFO(program);
+        Process p({bin(program), "--port", std::to_string(free_port()), "--rfc8448", "resume"});
+        CHECK(p.wait().value_or(0) != 0);
+        CHECK_CONTAINS(p.all(), "no section 'resume' to replay");
+        CHECK(p.all().find("listening") == std::string::npos);
     }
 }
 
