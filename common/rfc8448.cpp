@@ -379,7 +379,6 @@ std::optional<SelectedPsk> Inputs::replayed_psk(Trace& trace, const OfferedPsks&
                                                         section_->resumed_ticket_state->ticket_age_add)};
         trace.value("ticket", fmt::format("identity {} of {}: the ticket of {}, {} ms old by the client's clock",
                                           i, offered.identities.size(), section_->title, selected.client_ticket_age_ms));
-        // RFC8446 4.2.11-3 (the RFC's ticket: its state from §3's vectors, see rfc8448.hpp)
         trace.step(fmt::format("--rfc8448 resume: the RFC's ticket is sealed by the RFC's server and opens under no key "
                                "of ours, so the replay knows what it stands for from §3's vectors (its PSK, "
                                "ticket_age_add, lifetime {} s, max_early_data_size {}); its expiry and age are not "
