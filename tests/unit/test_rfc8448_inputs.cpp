@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -223,6 +224,90 @@ TEST_CASE("RFC 8448 §5's inputs: ClientHello1, and ClientHello2 as §4.1.2 make
           AlertDescription::handshake_failure);
 }
 
+// §4: the client's ClientHello is the RFC's once our code adds pre_shared_key (the ticket, its
+// age by the replay's clock, the binder); the server knows the RFC's ticket only by identity.
+TEST_CASE("RFC 8448 §4's inputs: §3's session, the ClientHello with our binder, the ticket the server maps") {
+    namespace s4 = rfc8448::resumed;
+    const auto& s = replay::resumed_0rtt();
+    REQUIRE(s.resumed_session);
+    const auto& ticket = s.resumed_session->ticket;
+    CHECK(Bytes(ticket.resumption_psk.begin(), ticket.resumption_psk.end()) == from_hex(s4::early_secret_ikm));
+    CHECK(ticket.ticket == decode_message<NewSessionTicket>(s3::new_session_ticket).ticket);
+    CHECK(ticket.max_early_data_size == 1024);
+    CHECK(ticket.ticket_lifetime == 30);
+    CHECK(s.client_ticket_age_ms == 6);
+    CHECK(s.client_early_data == to_bytes("ABCDEF"));
+    CHECK(s.client_application_data == from_hex(s4::client_application_data_payload));
+    CHECK_FALSE(s.client_hello.pre_shared_key());  // ours to make
+    CHECK_FALSE(s.new_session_ticket);              // §4's server sends none
+
+    const Inputs client(Role::client, s), server(Role::server, s);
+    CHECK(client.ticket_offer_time_ms(ticket) == ticket.receipt_time_ms + 6);
+    ClientHello hello = s.client_hello;
+    const std::vector<PskOffer> offers = {
+        psk_offer(s.resumed_session->session, ticket, client.ticket_offer_time_ms(ticket))};
+    add_pre_shared_key(hello, offers);
+    CHECK(encode_handshake(hello) == from_hex(s4::client_hello));  // binder included
+    CHECK(hello.pre_shared_key()->binders.front() == from_hex(s4::binder));
+
+    // The server: EncryptedExtensions without early_data (its answer is ours), the ServerHello
+    // laid out as the RFC's, the RFC's ticket mapped to §3's state, and no other.
+    auto extensions = s.encrypted_extensions;
+    extensions.push_back(make_early_data());
+    CHECK(encode_handshake(EncryptedExtensions{extensions}) == from_hex(s4::encrypted_extensions));
+    auto server_hello = decode_message<ServerHello>(s4::server_hello);
+    std::rotate(server_hello.extensions.begin(), server_hello.extensions.begin() + 1, server_hello.extensions.end());
+    CHECK(encode_handshake(server_hello) != from_hex(s4::server_hello));
+    CHECK(encode_handshake(server.server_hello(server_hello)) == from_hex(s4::server_hello));
+    CHECK(encode_handshake(Inputs(Role::server).server_hello(server_hello)) == encode_handshake(server_hello));  // ours
+    const auto offered = *hello.pre_shared_key();
+    const auto selected = server.replayed_psk(quiet_trace(), offered);
+    REQUIRE(selected);
+    CHECK(selected->selected_identity == 0);
+    CHECK(selected->client_ticket_age_ms == 6);
+    CHECK(selected->ticket.resumption_psk == ticket.resumption_psk);
+    auto other = offered;
+    other.identities.front().identity.back() ^= 1;
+    CHECK_FALSE(server.replayed_psk(quiet_trace(), other));
+    CHECK_THROWS_AS(Inputs(Role::server).replayed_psk(quiet_trace(), offered), std::logic_error);
+    CHECK_THROWS_AS(Inputs(Role::server, replay::simple_1rtt()).replayed_psk(quiet_trace(), offered), std::logic_error);
+}
+
+// The checks of time: without a replay they run (the RFC's ticket is years old: not fresh);
+// a replay of §4 skips them, and only them: single use and the ticket's own limits still hold.
+TEST_CASE("RFC 8448 §4: only a replay skips the freshness of the RFC's years-old ticket, and single use holds") {
+    const auto& s = replay::resumed_0rtt();
+    const auto& identity = s.resumed_session->ticket.ticket;
+    const SelectedPsk psk{0, *s.resumed_ticket_state, 6};
+    const auto now = unix_time_ms();
+    const auto suite = CipherSuite::TLS_AES_128_GCM_SHA256;
+    {
+        UsedTickets used(now - 3'600'000);
+        const auto refusal = Inputs(Role::server).early_data_refusal(quiet_trace(), psk, identity, suite, "", used, now);
+        REQUIRE(refusal);
+        CHECK(tlstest::contains(*refusal, "not fresh"));
+        CHECK(used.size() == 0);
+        CHECK(tls::early_data_refusal(psk, identity, suite, "", used, now) == refusal);  // the default enforces
+    }
+    {
+        UsedTickets used(now);  // just started: the startup rule would refuse too
+        const Inputs server(Role::server, s);
+        CHECK_FALSE(server.early_data_refusal(quiet_trace(), psk, identity, suite, "", used, now));
+        const auto again = server.early_data_refusal(quiet_trace(), psk, identity, suite, "", used, now + 1);
+        REQUIRE(again);
+        CHECK(tlstest::contains(*again, "already been used for early data"));
+        auto no_early_data = psk;
+        no_early_data.ticket.max_early_data_size = 0;
+        CHECK(tlstest::contains(
+            server.early_data_refusal(quiet_trace(), no_early_data, identity, suite, "", used, now).value_or(""),
+            "does not allow early data"));
+        CHECK(tlstest::contains(server.early_data_refusal(quiet_trace(), psk, identity, CipherSuite::TLS_AES_256_GCM_SHA384,
+                                                          "", used, now)
+                                    .value_or(""),
+                                "cipher suite"));
+    }
+}
+
 TEST_CASE("Inputs: fresh values normally, the RFC's with a section, and a clear refusal for anything else") {
     const Inputs fresh(Role::server);
     CHECK(fresh.rfc8448() == nullptr);
@@ -322,6 +407,8 @@ TEST_CASE("--rfc8448 hrr replays §5 where the chapter offers it, and refuses --
         return inputs.rfc8448();
     };
     CHECK(parse("--rfc8448 hrr", {"hrr"}) == &replay::hello_retry());
+    CHECK(parse("--rfc8448 resume", {"hrr", "resume"}) == &replay::resumed_0rtt());  // chapter 13 on
+    CHECK_THROWS_AS(parse("--rfc8448 resume", {"hrr"}), CLI::ValidationError);     // chapters 10 to 12
     CHECK(parse("--rfc8448", {"hrr"}) == &replay::simple_1rtt());
     CHECK(parse("--rfc8448 --hrr-cookie", {"hrr"}) == &replay::simple_1rtt());  // §3 has no retry
     CHECK(parse("", {"hrr"}) == nullptr);
