@@ -19,6 +19,20 @@ void add_options(CLI::App& app, ClientOptions& o) {
     app.add_flag("--quiet", o.trace.quiet, "Show only results and errors");
 }
 
+CLI::Validator host_name_check() {
+    return CLI::Validator(
+        [](std::string& name) -> std::string {
+            std::error_code ec;
+            asio::ip::make_address(name, ec);
+            if (!ec)
+                return "RFC 6066 §3: a literal IP address is not permitted in HostName; give the server's "
+                       "DNS name (the name its certificate is for)";
+            if (name.empty()) return "an empty HostName (RFC 6066 §3: HostName<1..2^16-1>)";
+            return {};
+        },
+        "HOSTNAME", "host_name_check");
+}
+
 namespace {
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const ServerOptions& options,

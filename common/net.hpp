@@ -40,6 +40,11 @@ struct ClientOptions {
 void add_options(CLI::App& app, ServerOptions& options);
 void add_options(CLI::App& app, ClientOptions& options);
 
+// For a client's --server-name (chapter 03 on). RFC 6066 §3: "Literal IPv4 and IPv6 addresses
+// are not permitted in "HostName"": a client that connects to an address still sends the DNS
+// name it expects the certificate to carry, so an address given as the name is refused.
+CLI::Validator host_name_check();
+
 // Called once per accepted connection, in a coroutine of its own, with the
 // connection's own trace. When it returns, the socket closes.
 using ConnectionHandler = std::function<asio::awaitable<void>(tcp::socket, Trace&)>;

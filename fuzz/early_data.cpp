@@ -144,7 +144,7 @@ asio::awaitable<void> serve(tls::Transport& transport, Server& s, bool& finished
     tls::Bytes early_data;
     if (co_await tls::guarded(conn.records(), handshake(conn, s.options, s.credentials, s.inputs, s.cookie_key,
                                                         s.ticket_keys, used_tickets, early_data)))
-        co_await tls::guarded(conn.records(), echo(conn, s.options, early_data));
+        co_await tls::guarded(conn.records(), echo(conn, s.options, early_data, s.inputs.echo_early_data()));
     finished = true;
 }
 

@@ -78,7 +78,9 @@ int main(int argc, char** argv) {
     Options options;
     CLI::App app{"Chapter 03 client: sends a TLS 1.3 ClientHello and reports what the server answers."};
     tls::add_options(app, options);
-    app.add_option("--server-name", options.server_name, "Host name to send in server_name")->capture_default_str();
+    app.add_option("--server-name", options.server_name, "Host name to send in server_name")
+        ->check(tls::host_name_check())
+        ->capture_default_str();
     tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
     tls::add_rfc8448_option(app, inputs, {"--server-name"});
     CLI11_PARSE(app, argc, argv);

@@ -144,7 +144,9 @@ int main(int argc, char** argv) {
     Options options;
     CLI::App app{"Chapter 04 client: sends ClientHello, checks the ServerHello and computes the shared secret."};
     tls::add_options(app, options);
-    app.add_option("--server-name", options.server_name, "Host name to send in server_name")->capture_default_str();
+    app.add_option("--server-name", options.server_name, "Host name to send in server_name")
+        ->check(tls::host_name_check())
+        ->capture_default_str();
     app.add_option("--groups", options.groups, "Groups to offer, a key share for each (x25519, secp256r1)")
         ->delimiter(',')
         ->check(CLI::IsMember({"x25519", "secp256r1", "P-256"}))

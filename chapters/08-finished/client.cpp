@@ -232,6 +232,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Chapter 08 client: checks the server's Finished and sends its own: a complete handshake."};
     tls::add_options(app, options);
     app.add_option("--server-name", options.server_name, "Host name to send in server_name and check in the certificate")
+        ->check(tls::host_name_check())
         ->capture_default_str();
     app.add_option("--ca", options.ca, "PEM bundle of trust anchors")->capture_default_str();
     app.add_option("--groups", options.groups, "Groups to offer, a key share for each (x25519, secp256r1)")

@@ -440,6 +440,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Chapter 10 client: a TLS 1.3 client that answers a HelloRetryRequest; --message sends one message."};
     tls::add_options(app, options);
     app.add_option("--server-name", options.server_name, "Host name to send in server_name and check in the certificate")
+        ->check(tls::host_name_check())
         ->capture_default_str();
     app.add_option("--ca", options.ca, "PEM bundle of trust anchors")->capture_default_str();
     app.add_option("--message", options.message, "Send this, print the echo and close (default: stdin to stdout)");

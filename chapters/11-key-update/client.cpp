@@ -466,16 +466,16 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // ANCHOR: protect
     // §5.2: from here on, records are protected with the handshake traffic keys.
     conn.install(suite, keys.server_handshake_traffic_secret);  // what the server sends
-    conn.install(suite, keys.client_handshake_traffic_secret);  // what we send
     // RFC8446 A.1-1
     // Before reading anything after ServerHello: an alert about EncryptedExtensions, the
     // Certificate or the rest goes out under the handshake keys, not in the clear.
+    conn.install(suite, keys.client_handshake_traffic_secret);  // what we send
     // ANCHOR_END: protect
 
     // §4.3.1: the first message we can only read with the handshake keys.
-    auto [encrypted_extensions, encrypted_extensions_raw] = co_await conn.read<tls::EncryptedExtensions>();
     // RFC8446 4.2.7-1
     // We act on nothing in it: a "supported_groups" there (§4.2.7) is decoded and shown, no more.
+    auto [encrypted_extensions, encrypted_extensions_raw] = co_await conn.read<tls::EncryptedExtensions>();
     transcript.update(encrypted_extensions_raw);
 
     auto leaf = co_await read_certificate(conn, options, inputs, transcript);
@@ -509,13 +509,13 @@ asio::awaitable<int> run(const Options& options, const tls::Inputs& inputs) {
     auto socket = co_await tls::connect(options.host, options.port, trace);
     tls::Connection conn(socket, trace, tls::Role::client);
     conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
-    if (!co_await tls::guarded(conn.records(), handshake(conn, options, inputs))) co_return 1;
     // RFC8446 2-2, 5.1-15
     // No application data before our Finished, nor before our application keys: it is sent
     // only once handshake() has sent the one and installed the others.
     // RFC8446 6-3
     // A failed connection ends the program: its keys and secrets, all in `conn` and in the
     // handshake's coroutine frame, go with it, zeroed as they are freed (Secret).
+    if (!co_await tls::guarded(conn.records(), handshake(conn, options, inputs))) co_return 1;
     if (options.message) co_return co_await tls::guarded(conn.records(), exchange_message(conn, options)) ? 0 : 1;
     co_return co_await tls::guarded(conn.records(), interactive(conn, options)) ? 0 : 1;
 }
@@ -527,6 +527,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Chapter 11 client: a TLS 1.3 client that takes and makes KeyUpdates; --message sends one message."};
     tls::add_options(app, options);
     app.add_option("--server-name", options.server_name, "Host name to send in server_name and check in the certificate")
+        ->check(tls::host_name_check())
         ->capture_default_str();
     app.add_option("--ca", options.ca, "PEM bundle of trust anchors")->capture_default_str();
     app.add_option("--message", options.message, "Send this, print the echo and close (default: stdin to stdout)");

@@ -308,13 +308,13 @@ asio::awaitable<tls::ClientHello> retry_without_state(tls::Connection& conn, con
 // ANCHOR: send_certificate
 // §4.4.2: the chain, leaf first, each certificate as a CertificateEntry.
 asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Credentials& credentials) {
+    // RFC8446 4.4.2-5
     tls::Certificate certificate;  // certificate_request_context is empty in a server's Certificate
     for (auto& der : credentials.chain) {
         certificate.certificate_list.push_back({der, {}});
         conn.trace().value("certificate", [&] { return tls::describe_certificate(der); });  // parsed only if printed
     }
     co_return co_await conn.write(certificate);
-    // RFC8446 4.4.2-5
 }
 // ANCHOR_END: send_certificate
 
@@ -494,12 +494,6 @@ asio::awaitable<void> serve_connection(const Options& options, const Credentials
     // A client that stalls mid-handshake is cut off after --handshake-timeout seconds;
     // every connection has its own coroutine, so the others never wait for it.
     tls::Watchdog watchdog(socket, std::chrono::seconds(options.handshake_timeout), trace);
-    if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials, inputs, cookie_key))) co_return;
-    watchdog.disarm();
-    co_await tls::guarded(conn.records(), echo(conn, options));
-    // ANCHOR_END: serve
-}
-
     // RFC8446 2-2, 5.1-15
     // No application data before our Finished, nor before our application keys: the echo
     // starts only once handshake() has sent the one and installed the others.
@@ -507,6 +501,12 @@ asio::awaitable<void> serve_connection(const Options& options, const Credentials
     // A failed connection forgets its keys and secrets when this coroutine returns: they all
     // live in `conn` and in the handshake's coroutine frame, and are zeroed as they are freed
     // (Secret is a Botan::secure_vector). Nothing of it outlives the connection.
+    if (!co_await tls::guarded(conn.records(), handshake(conn, options, credentials, inputs, cookie_key))) co_return;
+    watchdog.disarm();
+    co_await tls::guarded(conn.records(), echo(conn, options));
+    // ANCHOR_END: serve
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

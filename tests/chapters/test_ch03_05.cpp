@@ -329,6 +329,22 @@ TEST_CASE("ch03 client sends the host name given with --server-name") {
     CHECK(has_line(server.process.out(), R"(^\s+server_name\s+example\.com$)"));
 }
 
+TEST_CASE("ch03 and later clients refuse an IP address as --server-name before connecting (RFC 6066 §3)") {
+    auto server = start_server("ch03-server");
+    for (const char* name : {"ch03-client", "ch09-client", "ch15-client"}) {
+        for (const char* address : {"127.0.0.1", "::1"}) {
+            CAPTURE(name);
+            CAPTURE(address);
+            Process client({bin(name), "--port", std::to_string(server.port), "--server-name", address});
+            auto code = client.wait(10s);
+            REQUIRE(code.has_value());
+            CHECK(*code != 0);
+            CHECK(contains(client.all(), "RFC 6066 §3: a literal IP address is not permitted in HostName"));
+        }
+    }
+    CHECK_FALSE(contains(server.process.all(), "connection #1"));  // refused before any connection
+}
+
 TEST_CASE("ch03 --quiet keeps only the result on both sides") {
     auto server = start_server("ch03-server", {"--quiet"});
     Process client({bin("ch03-client"), "--port", std::to_string(server.port), "--quiet"});
