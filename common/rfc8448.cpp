@@ -38,49 +38,75 @@ ClientHello with_key_shares_from(ClientHello hello, const std::vector<std::pair<
     return hello;
 }
 
+// The client of a section: its ephemeral keys, its ClientHello (key_share made from the keys),
+// the name it asks for, and the legacy_record_version of its ClientHello record (§5.1: the RFC's
+// say 0x0301).
+void take_client(Section& s, const ClientHello& hello, std::string_view message_hex,
+                 std::vector<std::pair<NamedGroup, Bytes>> private_keys, std::string_view record_hex) {
+    s.client_private_keys = std::move(private_keys);
+    s.client_hello = with_key_shares_from(hello, s.client_private_keys);
+    s.client_hello_message = octets(message_hex);
+    s.server_name = s.client_hello.server_name().value().at(0);
+    for (const auto& [group, key] : s.client_private_keys) s.client_groups.push_back(name(group));
+    const auto record = octets(record_hex);
+    s.client_framing.initial_client_hello_version = static_cast<std::uint16_t>(record.at(1) << 8 | record.at(2));
+}
+
+// The server's certificate and key: RFC 8448 §2's RSA pair, whose certificate every section's
+// Certificate message carries (certificate_hex: such a message).
+void take_server_certificate(Section& s, std::string_view certificate_hex) {
+    s.certificate_file = repo_path("certs/rfc8448-rsa.pem");
+    s.key_file = repo_path("certs/rfc8448-rsa.key");
+    s.certificate = message<Certificate>(certificate_hex).certificate_list.at(0).cert_data;
+}
+
+// The scheme and salt of the server's CertificateVerify over `transcript` (§4.4.3):
+// recover_pss_salt verifies the signature, then reads the salt out of it.
+void take_server_signature(Section& s, std::string_view certificate_verify_hex, const TranscriptHash& transcript) {
+    const auto verify = message<CertificateVerify>(certificate_verify_hex);
+    s.signature_scheme = verify.algorithm;
+    s.server_pss_salt = recover_pss_salt(s.certificate, verify.algorithm,
+                                         certificate_verify_content(/*server=*/true, transcript.current()),
+                                         verify.signature);
+}
+
+// Whether the server sent `messages` in one record: the RFC's record payload is exactly them.
+bool in_one_record(std::initializer_list<std::string_view> messages, std::string_view payload_hex) {
+    Bytes together;
+    for (auto m : messages) {
+        const auto bytes = octets(m);
+        together.insert(together.end(), bytes.begin(), bytes.end());
+    }
+    return together == octets(payload_hex);
+}
+
 // ANCHOR: simple_1rtt
 Section make_simple_1rtt() {
     namespace v = ::rfc8448::simple;
     Section s;
     s.title = "RFC 8448 §3 Simple 1-RTT Handshake";
 
-    // The client: "create an ephemeral x25519 key pair", then "construct a ClientHello".
-    s.client_private_keys = {{NamedGroup::x25519, octets(v::client_private_key)}};
-    s.client_hello = with_key_shares_from(message<ClientHello>(v::client_hello), s.client_private_keys);
-    s.client_hello_message = octets(v::client_hello);
-    s.server_name = s.client_hello.server_name().value().at(0);
-    for (const auto& [group, key] : s.client_private_keys) s.client_groups.push_back(name(group));
+    // The client: "create an ephemeral x25519 key pair", then "construct a ClientHello", sent in
+    // a record that begins 16 03 01.
+    take_client(s, message<ClientHello>(v::client_hello), v::client_hello,
+                {{NamedGroup::x25519, octets(v::client_private_key)}}, v::client_hello_record);
     s.client_application_data = octets(v::client_application_data_payload);
-    // Its ClientHello record begins 16 03 01: legacy_record_version 0x0301 (§5.1).
-    const auto record = octets(v::client_hello_record);
-    s.client_framing.initial_client_hello_version = static_cast<std::uint16_t>(record.at(1) << 8 | record.at(2));
 
     // The server: "create an ephemeral x25519 key pair", ServerHello, EncryptedExtensions.
     s.server_random = message<ServerHello>(v::server_hello).random;
     s.server_private_keys = {{NamedGroup::x25519, octets(v::server_private_key)}};
     s.encrypted_extensions = message<EncryptedExtensions>(v::encrypted_extensions).extensions;
-    s.certificate_file = repo_path("certs/rfc8448-rsa.pem");
-    s.key_file = repo_path("certs/rfc8448-rsa.key");
-    s.certificate = message<Certificate>(v::certificate).certificate_list.at(0).cert_data;
+    take_server_certificate(s, v::certificate);
 
-    // The salt of its CertificateVerify, which signs Transcript-Hash(ClientHello ... Certificate)
-    // (§4.4.3): recover_pss_salt verifies the signature, then reads the salt out of it.
-    const auto verify = message<CertificateVerify>(v::certificate_verify);
-    s.signature_scheme = verify.algorithm;
+    // The salt of its CertificateVerify, which signs Transcript-Hash(ClientHello ... Certificate).
     TranscriptHash transcript(HashAlg::sha256);
     for (auto m : {v::client_hello, v::server_hello, v::encrypted_extensions, v::certificate})
         transcript.update(octets(m));
-    s.server_pss_salt = recover_pss_salt(s.certificate, verify.algorithm,
-                                         certificate_verify_content(/*server=*/true, transcript.current()),
-                                         verify.signature);
+    take_server_signature(s, v::certificate_verify, transcript);
 
     // Its flight after ServerHello is one record whose payload is the four messages (§3 p. 9).
-    Bytes flight;
-    for (auto m : {v::encrypted_extensions, v::certificate, v::certificate_verify, v::server_finished}) {
-        const auto bytes = octets(m);
-        flight.insert(flight.end(), bytes.begin(), bytes.end());
-    }
-    s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
+    s.server_framing.coalesce_handshake_messages = in_one_record(
+        {v::encrypted_extensions, v::certificate, v::certificate_verify, v::server_finished}, v::server_flight_payload);
     s.new_session_ticket = message<NewSessionTicket>(v::new_session_ticket);
     s.server_groups = {name(message<ServerHello>(v::server_hello).key_share().value().group)};
     return s;
@@ -96,16 +122,10 @@ Section make_hello_retry() {
     // The client: "create an ephemeral x25519 key pair", then ClientHello1 with that one share.
     const std::vector<std::pair<NamedGroup, Bytes>> first_keys = {
         {NamedGroup::x25519, octets(v::client_x25519_private_key)}};
-    s.client_hello = with_key_shares_from(message<ClientHello>(v::client_hello_1), first_keys);
-    s.client_hello_message = octets(v::client_hello_1);
-    s.server_name = s.client_hello.server_name().value().at(0);
-    for (const auto& [group, key] : first_keys) s.client_groups.push_back(name(group));
+    take_client(s, message<ClientHello>(v::client_hello_1), v::client_hello_1, first_keys, v::client_hello_1_record);
     // Asked for P-256, it "create[s] an ephemeral P-256 key pair" for ClientHello2.
-    s.client_private_keys = first_keys;
     s.client_private_keys.emplace_back(NamedGroup::secp256r1, octets(v::client_p256_private_key));
     // No application data: it closes right after its Finished.
-    const auto record = octets(v::client_hello_1_record);  // 16 03 01, as §3's
-    s.client_framing.initial_client_hello_version = static_cast<std::uint16_t>(record.at(1) << 8 | record.at(2));
     // How it laid out ClientHello2 (the content is for our client to make): the order of its
     // extensions, and the length its padding brings it to.
     const auto second = message<ClientHello>(v::client_hello_2);
@@ -127,31 +147,21 @@ Section make_hello_retry() {
     s.server_random = server_hello.random;
     s.server_private_keys = {{NamedGroup::secp256r1, octets(v::server_p256_private_key)}};
     s.encrypted_extensions = message<EncryptedExtensions>(v::encrypted_extensions).extensions;
-    s.certificate_file = repo_path("certs/rfc8448-rsa.pem");
-    s.key_file = repo_path("certs/rfc8448-rsa.key");
-    s.certificate = message<Certificate>(v::certificate).certificate_list.at(0).cert_data;
+    take_server_certificate(s, v::certificate);
     if (s.certificate != message<Certificate>(::rfc8448::simple::certificate).certificate_list.at(0).cert_data)
         throw std::logic_error("rfc8448_vectors.hpp: §5's certificate is not §3's (certs/rfc8448-rsa.pem)");
 
     // The salt of its CertificateVerify, recovered as §3's, from a transcript that begins with
     // message_hash(ClientHello1) (§4.4.1).
-    const auto verify = message<CertificateVerify>(v::certificate_verify);
-    s.signature_scheme = verify.algorithm;
     TranscriptHash transcript(HashAlg::sha256);
     transcript.update(octets(v::client_hello_1));
     transcript.restart_with_message_hash();
     for (auto m : {v::hello_retry_request, v::client_hello_2, v::server_hello, v::encrypted_extensions, v::certificate})
         transcript.update(octets(m));
-    s.server_pss_salt = recover_pss_salt(s.certificate, verify.algorithm,
-                                         certificate_verify_content(/*server=*/true, transcript.current()),
-                                         verify.signature);
+    take_server_signature(s, v::certificate_verify, transcript);
 
-    Bytes flight;
-    for (auto m : {v::encrypted_extensions, v::certificate, v::certificate_verify, v::server_finished}) {
-        const auto bytes = octets(m);
-        flight.insert(flight.end(), bytes.begin(), bytes.end());
-    }
-    s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
+    s.server_framing.coalesce_handshake_messages = in_one_record(
+        {v::encrypted_extensions, v::certificate, v::certificate_verify, v::server_finished}, v::server_flight_payload);
     // No NewSessionTicket: after the client's Finished, each side's close_notify.
     return s;
 }
@@ -186,16 +196,11 @@ Section make_resumed_0rtt() {
     hello.extensions.pop_back();
     s.client_ticket_age_ms = ticket_age_from_obfuscated(offered->identities.front().obfuscated_ticket_age,
                                                         ticket.ticket_age_add);
-    s.client_private_keys = {{NamedGroup::x25519, octets(v::client_private_key)}};
-    s.client_hello = with_key_shares_from(hello, s.client_private_keys);
-    s.client_hello_message = octets(v::client_hello);
-    s.server_name = s.client_hello.server_name().value().at(0);
-    for (const auto& [group, key] : s.client_private_keys) s.client_groups.push_back(name(group));
+    take_client(s, hello, v::client_hello, {{NamedGroup::x25519, octets(v::client_private_key)}},
+                v::client_hello_record);  // 16 03 01, as §3's
     s.resumed_session = TakenTicket{Session{s.server_name, suite, {}}, ticket};
     s.client_early_data = octets(v::client_early_data_payload);
     s.client_application_data = octets(v::client_application_data_payload);
-    const auto record = octets(v::client_hello_record);  // 16 03 01, as §3's
-    s.client_framing.initial_client_hello_version = static_cast<std::uint16_t>(record.at(1) << 8 | record.at(2));
 
     // The server: ServerHello (pre_shared_key first), then EncryptedExtensions and Finished in
     // one record; no Certificate. Its early_data extension is our server's answer, not an input.
@@ -206,15 +211,9 @@ Section make_resumed_0rtt() {
     for (const auto& extension : server_hello.extensions) s.server_hello_order.push_back(extension.extension_type);
     for (const auto& extension : message<EncryptedExtensions>(v::encrypted_extensions).extensions)
         if (extension.extension_type != ExtensionType::early_data) s.encrypted_extensions.push_back(extension);
-    s.certificate_file = repo_path("certs/rfc8448-rsa.pem");  // loaded, but a resumed handshake sends none
-    s.key_file = repo_path("certs/rfc8448-rsa.key");
-    s.certificate = message<Certificate>(s3::certificate).certificate_list.at(0).cert_data;
-    Bytes flight;
-    for (auto m : {v::encrypted_extensions, v::server_finished}) {
-        const auto bytes = octets(m);
-        flight.insert(flight.end(), bytes.begin(), bytes.end());
-    }
-    s.server_framing.coalesce_handshake_messages = flight == octets(v::server_flight_payload);
+    take_server_certificate(s, s3::certificate);  // loaded, but a resumed handshake sends none
+    s.server_framing.coalesce_handshake_messages =
+        in_one_record({v::encrypted_extensions, v::server_finished}, v::server_flight_payload);
     // What the ticket stands for, which the RFC's server sealed in it and ours cannot open: the
     // same state, from §3's vectors (as §5's cookie, the ticket is opaque bytes sent as is). When
     // it was made is not known (nor needed: a replay skips the checks of time, see rfc8448.hpp).
