@@ -212,7 +212,9 @@ TEST_CASE("ch03-ch11 servers answer a ClientHello with legacy_version 0x0300 wit
 // RFC8446 D.5-10
 TEST_CASE("ch09 client answers a ServerHello with legacy_version 0x0300 with protocol_version") {
     ScriptedServer server([](tls::tcp::socket&, tls::Connection& conn) -> asio::awaitable<void> {
-        co_await server_handshake(conn, {.edit_server_hello = [](tls::ServerHello& hello) { hello.legacy_version = 0x0300; }});
+        ServerTweaks tweaks;  // (not a braced temporary in the co_await: g++ 12)
+        tweaks.edit_server_hello = [](tls::ServerHello& hello) { hello.legacy_version = 0x0300; };
+        co_await server_handshake(conn, tweaks);
     });
     Process client({bin("ch09-client"), "--port", std::to_string(server.port()), "--message", "x"});
     CHECK(client.wait() == 1);

@@ -204,8 +204,10 @@ asio::awaitable<ServerSession> server_handshake(tls::Connection& conn, const Ser
     auto app = tls::establish_application_keys(conn.trace(), keys.handshake_secret, transcript, no_keylog,
                                                client_hello.random);
     conn.install(suite, app.server_application_traffic_secret_0);
-    ServerSession session{suite, tls::ClientHello{}, app.server_application_traffic_secret_0,
-                          app.client_application_traffic_secret_0};
+    ServerSession session;
+    session.suite = suite;
+    session.server_application_traffic_secret_0 = app.server_application_traffic_secret_0;
+    session.client_application_traffic_secret_0 = app.client_application_traffic_secret_0;
     if (tweaks.certificate_request) {
         // The client's answer (§4.4.2, §4.4.3), then its Finished over it.
         auto [client_certificate, client_certificate_raw] = co_await conn.read<tls::Certificate>();
