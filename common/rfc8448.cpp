@@ -230,7 +230,66 @@ Section make_resumed_0rtt() {
 }
 // ANCHOR_END: resumed_0rtt
 
+// ANCHOR: client_auth
+Section make_client_auth() {
+    namespace v = ::rfc8448::client_auth;
+    Section s;
+    s.title = "RFC 8448 §6 Client Authentication";
+
+    // The client: "create an ephemeral x25519 key pair", then "construct a ClientHello".
+    take_client(s, message<ClientHello>(v::client_hello), v::client_hello,
+                {{NamedGroup::x25519, octets(v::client_private_key)}}, v::client_hello_record);
+    // No application data: it closes right after its Finished.
+
+    // The server: ServerHello, EncryptedExtensions, then a CertificateRequest, its ECDSA P-256
+    // Certificate, CertificateVerify and Finished, all in one record after ServerHello.
+    const auto server_hello = message<ServerHello>(v::server_hello);
+    s.server_random = server_hello.random;
+    s.server_private_keys = {{NamedGroup::x25519, octets(v::server_private_key)}};
+    s.server_groups = {name(server_hello.key_share().value().group)};
+    s.encrypted_extensions = message<EncryptedExtensions>(v::encrypted_extensions).extensions;
+    s.certificate_request = message<CertificateRequest>(v::certificate_request);
+    s.certificate = message<Certificate>(v::certificate).certificate_list.at(0).cert_data;  // no file, no key
+    s.server_framing.coalesce_handshake_messages =
+        in_one_record({v::encrypted_extensions, v::certificate_request, v::certificate, v::certificate_verify,
+                       v::server_finished},
+                      v::server_flight_payload);
+
+    // Neither key is shown, so each CertificateVerify's signature is an input: the RFC's bytes,
+    // sent as they are. Checked here, once, over the RFC's own transcript: a replay whose
+    // transcript is the RFC's sends signatures its peer's ordinary check accepts (rfc8448.hpp).
+    TranscriptHash transcript(HashAlg::sha256);
+    for (auto m : {v::client_hello, v::server_hello, v::encrypted_extensions, v::certificate_request, v::certificate})
+        transcript.update(octets(m));
+    const auto server_verify = message<CertificateVerify>(v::certificate_verify);
+    s.signature_scheme = server_verify.algorithm;
+    s.server_signature = server_verify.signature;
+    if (!verify_signature(s.certificate, server_verify.algorithm,
+                          certificate_verify_content(/*server=*/true, transcript.current()), server_verify.signature))
+        throw std::logic_error("rfc8448_vectors.hpp: §6's server signature does not verify over §6's transcript");
+    for (auto m : {v::certificate_verify, v::server_finished, v::client_certificate}) transcript.update(octets(m));
+
+    // The client's answer: its RSA Certificate, CertificateVerify and Finished, in one record.
+    s.client_certificate = message<Certificate>(v::client_certificate).certificate_list.at(0).cert_data;
+    const auto client_verify = message<CertificateVerify>(v::client_certificate_verify);
+    s.client_signature_scheme = client_verify.algorithm;
+    s.client_signature = client_verify.signature;
+    if (!verify_signature(s.client_certificate, client_verify.algorithm,
+                          certificate_verify_content(/*server=*/false, transcript.current()), client_verify.signature))
+        throw std::logic_error("rfc8448_vectors.hpp: §6's client signature does not verify over §6's transcript");
+    s.client_framing.coalesce_handshake_messages = in_one_record(
+        {v::client_certificate, v::client_certificate_verify, v::client_finished}, v::client_flight_payload);
+    // No NewSessionTicket: after the client's Finished, each side's close_notify.
+    return s;
+}
+// ANCHOR_END: client_auth
+
 }  // namespace
+
+const Section& client_auth() {
+    static const Section section = make_client_auth();
+    return section;
+}
 
 const Section& resumed_0rtt() {
     static const Section section = make_resumed_0rtt();
@@ -283,6 +342,29 @@ std::optional<Bytes> Inputs::pss_salt(SignatureScheme scheme) const {
                          fmt::format("--rfc8448: the server of {} signs with {}; a {} signature cannot be replayed",
                                      section_->title, name(section_->signature_scheme), name(scheme)));
     return section_->server_pss_salt;
+}
+
+std::optional<Bytes> Inputs::signature(SignatureScheme scheme) const {
+    if (!section_) return std::nullopt;
+    const bool client = role_ == Role::client;
+    const Bytes& rfc = client ? section_->client_signature : section_->server_signature;
+    if (rfc.empty()) return std::nullopt;  // §3, §5: the server signs, with the RFC's salt
+    const auto rfc_scheme = client ? section_->client_signature_scheme : section_->signature_scheme;
+    if (scheme != rfc_scheme)
+        throw AlertError(AlertDescription::handshake_failure,
+                         fmt::format("--rfc8448: the {} of {} signs with {}; a {} signature cannot be replayed",
+                                     side(role_), section_->title, name(rfc_scheme), name(scheme)));
+    // The RFC's signature, as it is: no key of ours made it (the RFC shows none). Our peer
+    // verifies it, over its transcript: it passes only if that transcript is the RFC's.
+    return rfc;
+}
+
+std::optional<CertificateRequest> Inputs::certificate_request() const {
+    if (!section_) return std::nullopt;
+    if (role_ != Role::server)
+        throw AlertError(AlertDescription::internal_error,
+                         fmt::format("--rfc8448: the client of {} sends no CertificateRequest", section_->title));
+    return section_->certificate_request;
 }
 
 RecordFraming Inputs::framing() const {
@@ -430,18 +512,47 @@ std::string Inputs::trust_server_certificate(const std::vector<Bytes>& chain, co
     // The RFC's certificate passes no validation (RSA-1024 is below the strength we require, it
     // expired on 2026-07-30, it is self-signed and names "rsa", not "server"), so a replay pins
     // it: the chain must be that one certificate, byte for byte.
+    // (§6's is ECDSA P-256, from the vectors: expired too, self-signed, for "ecdsa256".)
     if (chain.size() != 1 || chain.front() != section_->certificate)
         throw AlertError(AlertDescription::bad_certificate,
-                         fmt::format("--rfc8448 trusts only the certificate of {} (certs/rfc8448-rsa.pem), "
-                                     "and the server sent another",
-                                     section_->title));
+                         fmt::format("--rfc8448 trusts only the certificate of {}{}, and the server sent another",
+                                     section_->title,
+                                     section_->certificate_file.empty() ? "" : " (certs/rfc8448-rsa.pem)"));
     return fmt::format("pinned: the certificate of {}, byte for byte (no CA vouches for it)", section_->title);
+}
+
+std::string Inputs::trust_client_certificate(const std::vector<Bytes>& chain, const std::string& ca) const {
+    if (!section_ || section_->client_certificate.empty()) {
+        validate_client_certificate_chain(chain, ca);
+        return "trusted as a client (anchors from " + ca + ")";
+    }
+    // §6's client certificate passes no validation (RSA-1024, expired on 2026-07-30, self-signed,
+    // for "client"), so a replay pins it, as the client pins the server's: that one certificate.
+    if (chain.size() != 1 || chain.front() != section_->client_certificate)
+        throw AlertError(AlertDescription::bad_certificate,
+                         fmt::format("--rfc8448 client-auth accepts only the client certificate of {}, and the "
+                                     "client sent another",
+                                     section_->title));
+    return fmt::format("pinned: the client certificate of {}, byte for byte (no CA vouches for it)", section_->title);
 }
 
 namespace {
 
 // Why an option cannot go with --rfc8448: the value it sets is one the RFC fixes.
-std::string why_refused(const std::string& option, const replay::Section& section) {
+std::string why_refused(const std::string& option, const replay::Section& section, Role role) {
+    if (section.certificate_request) {  // §6
+        if ((option == "--cert" || option == "--key") && role == Role::client)
+            return "the RFC's client answers with its own RSA certificate (from the RFC's vectors), whose key the RFC "
+                   "does not show: it sends the RFC's signature";
+        if (option == "--cert" || option == "--key")
+            return "the RFC's server has its own ECDSA P-256 certificate (from the RFC's vectors), whose key the RFC "
+                   "does not show: it sends the RFC's signature";
+        if (option == "--client-ca") return "the RFC's server accepts exactly the RFC's client certificate";
+        if (option == "--require-client-cert")
+            return "the RFC's server asks for a client certificate and accepts exactly the RFC's";
+        if (option == "--post-handshake-auth")
+            return "the RFC's server asks for the client's certificate in the handshake, and not after it";
+    }
     if (option == "--groups" && section.hello_retry_cookie)
         return "the RFC's client offers its own groups, with one x25519 key share, and its server prefers P-256";
     if (option == "--groups") return "the RFC's client offers its own groups, with one x25519 key share";
@@ -484,12 +595,15 @@ void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> 
         // `--rfc8448` alone is §3; `--rfc8448 hrr` is §5. (A value is optional, so the help
         // shows it in brackets, and scripts/run passes a following word through.)
         // `--rfc8448 resume` is §4, from chapter 13.
-        auto number = [](const std::string& name) { return name == "hrr" ? "§5" : "§4"; };
+        // `--rfc8448 client-auth` is §6, in chapter 14.
+        auto number = [](const std::string& name) { return name == "hrr" ? "§5" : name == "resume" ? "§4" : "§6"; };
+        auto title = [](const std::string& name) {
+            return name == "hrr" ? "HelloRetryRequest" : name == "resume" ? "Resumed 0-RTT Handshake" : "Client Authentication";
+        };
         std::string type = "[", also, choices = "none (§3)";
         for (const auto& name : sections) {
             type += (type.size() > 1 ? "|" : "") + name;
-            also += fmt::format("; --rfc8448 {} replays {}, {}, instead", name, number(name),
-                                name == "hrr" ? "HelloRetryRequest" : "Resumed 0-RTT Handshake");
+            also += fmt::format("; --rfc8448 {} replays {}, {}, instead", name, number(name), title(name));
             choices += fmt::format(", {} ({})", name, number(name));
         }
         flag = app.add_option("--rfc8448", *chosen)
@@ -506,16 +620,25 @@ void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> 
     }
     app.final_callback([&app, &inputs, flag, chosen, conflicting = std::move(conflicting)] {
         if (flag->count() == 0) return;
-        const auto& section = *chosen == "hrr"      ? replay::hello_retry()
-                              : *chosen == "resume" ? replay::resumed_0rtt()
-                                                    : replay::simple_1rtt();
-        const auto number = *chosen == "hrr" ? "§5" : *chosen == "resume" ? "§4" : "§3";
-        for (const auto& option : conflicting)
-            // (--hrr-cookie changes nothing in a handshake without a HelloRetryRequest.)
-            if (app.count(option) > 0 && (option != "--hrr-cookie" || section.hello_retry_cookie))
-                throw CLI::ValidationError("--rfc8448", fmt::format("it replays RFC 8448 {}, so {} cannot be used "
-                                                                    "with it: {}",
-                                                                    number, option, why_refused(option, section)));
+        const auto& section = *chosen == "hrr"           ? replay::hello_retry()
+                              : *chosen == "resume"      ? replay::resumed_0rtt()
+                              : *chosen == "client-auth" ? replay::client_auth()
+                                                         : replay::simple_1rtt();
+        const auto number = *chosen == "hrr"           ? "§5"
+                            : *chosen == "resume"      ? "§4"
+                            : *chosen == "client-auth" ? "§6"
+                                                       : "§3";
+        const bool client = inputs.role() == Role::client;
+        for (const auto& option : conflicting) {
+            // (--hrr-cookie changes nothing in a handshake without a HelloRetryRequest, nor a
+            // client's --cert and --key in one whose server asks for no certificate.)
+            if (option == "--hrr-cookie" && !section.hello_retry_cookie) continue;
+            if (client && (option == "--cert" || option == "--key") && section.client_certificate.empty()) continue;
+            if (app.count(option) > 0)
+                throw CLI::ValidationError("--rfc8448",
+                                           fmt::format("it replays RFC 8448 {}, so {} cannot be used with it: {}", number,
+                                                       option, why_refused(option, section, inputs.role())));
+        }
         inputs = Inputs(inputs.role(), section);
     });
 }

@@ -59,9 +59,31 @@
 // NewSessionTicket: from chapter 12 both still derive resumption_master_secret, which §5 prints.
 // So chapters 10 and 11 replay §5 to the last record but that secret, 12 to 14 with it, and
 // 15 (HTTP) through the client's Finished (tests/chapters/test_rfc8448_replay.cpp compares every
-// value the traces print). §6 (client authentication) cannot be: "private
-// keys for the certificates used in this example are not shown", neither the client's RSA key
-// nor the server's P-256 ECDSA key, so neither CertificateVerify can be made again.
+// value the traces print).
+//
+// §6 "Client Authentication" (chapter 14: --rfc8448 client-auth). Its server asks for the
+// client's certificate (CertificateRequest, after EncryptedExtensions) and authenticates with an
+// ECDSA P-256 certificate; its client answers with an RSA certificate. "Private keys for the
+// certificates used in this example are not shown", neither the server's P-256 key nor the
+// client's RSA key, so neither side can SIGN its CertificateVerify again. That does not stop the
+// replay: a CertificateVerify signs Transcript-Hash(ClientHello ... Certificate) (§4.4.3), and if
+// every message before it is the RFC's, that hash is the RFC's, so the RFC's own signature bytes
+// are a valid signature over OUR transcript. So each signature is an input, as §3's salt is: the
+// section holds the RFC's signature bytes (the server's ECDSA, the client's RSA-PSS), and each
+// side sends them instead of signing (Inputs::signature); neither has a key. The PEER still
+// verifies each signature with its normal code (its CertificateVerify check, against the public
+// key of the RFC's certificate), so a replay that completes proves that our transcript, up to
+// each CertificateVerify, is the RFC's byte for byte: a transcript that differed anywhere would
+// make the RFC's signature fail, and the peer would send decrypt_error. The other inputs are
+// §3's kind (randoms, x25519 keys, the ClientHello, EncryptedExtensions, the flights each in one
+// record) plus the server's CertificateRequest as the RFC sends it (its signature_algorithms
+// lists schemes ours would not, Inputs::certificate_request), and both certificates, DER from the
+// vectors (no files: no key goes with them). Neither certificate passes validation (both expired
+// on 2026-07-30 and are self-signed; the client's is RSA-1024), so the client pins exactly the
+// RFC's server certificate, as §3's, and the server exactly the RFC's client certificate
+// (Inputs::trust_client_certificate). §6's client sends no data and its server no ticket: after
+// the client's Finished, each side's close_notify. Chapter 15 does not replay §6: its server
+// does not ask for a client certificate.
 //
 // §4 "Resumed 0-RTT Handshake" (chapter 13 on: --rfc8448 resume). Its client resumes the
 // session §3 gave it and sends 0-RTT data; its server takes the ticket, the PSK and the early
@@ -167,6 +189,15 @@ struct Section {
     // The server: what the RFC's ticket stands for, which only the RFC's server could open.
     std::optional<TicketState> resumed_ticket_state;
     std::vector<ExtensionType> server_hello_order;  // the order of its ServerHello's extensions; empty: ours
+
+    // ---- Client authentication (§6; empty otherwise)
+    // Neither side has a key (the RFC shows none): each sends the RFC's signature, which its peer
+    // verifies as any other (see above). certificate_file and key_file are then empty.
+    Bytes server_signature;                                 // the server's CertificateVerify signature
+    std::optional<CertificateRequest> certificate_request;  // the server's (§4.3.2), as the RFC sends it
+    Bytes client_certificate;                               // the DER of the client's Certificate (§4.4.2)
+    SignatureScheme client_signature_scheme{};              // of the client's CertificateVerify ...
+    Bytes client_signature;                                 // ... and its signature
 };
 
 // §3 "Simple 1-RTT Handshake": x25519, TLS_AES_128_GCM_SHA256, rsa_pss_rsae_sha256. Made on
@@ -176,6 +207,9 @@ const Section& simple_1rtt();
 const Section& hello_retry();
 // §4 "Resumed 0-RTT Handshake": §3's ticket and PSK, x25519, 6 bytes of early data, no Certificate.
 const Section& resumed_0rtt();
+// §6 "Client Authentication": x25519, a CertificateRequest, the server's ECDSA certificate and the
+// client's RSA one, each CertificateVerify the RFC's signature. Throws if the vectors disagree.
+const Section& client_auth();
 // ANCHOR_END: Section
 
 }  // namespace replay
@@ -196,6 +230,10 @@ public:
     Random random() const;                        // our ClientHello.random or ServerHello.random
     KeyPair key_share(NamedGroup group) const;    // our ephemeral (EC)DHE key pair (§4.2.8)
     std::optional<Bytes> pss_salt(SignatureScheme scheme) const;  // nullopt: a fresh salt
+    // The signature of our CertificateVerify (§4.4.3) when a replay takes it as an input instead
+    // of signing: §6's, whose keys the RFC does not show. nullopt: we sign, with pss_salt().
+    // The peer verifies it as any signature, so it passes only over the RFC's transcript.
+    std::optional<Bytes> signature(SignatureScheme scheme) const;
 
     // ---- Our choices where RFC 8446 leaves one
     RecordFraming framing() const;                       // §5.1
@@ -208,6 +246,9 @@ public:
     // Server (chapter 10 on): the cookie of our HelloRetryRequest (§4.2.2) when we keep our
     // state in the connection: none normally; a replay of §5 sends the RFC's, opaque to us.
     std::optional<Bytes> hello_retry_cookie() const;
+    // Server (chapter 14): the CertificateRequest to send in the handshake (§4.3.2) whatever our
+    // options say: none normally (ours, with --client-ca); a replay of §6 sends the RFC's.
+    std::optional<CertificateRequest> certificate_request() const;
     // Client (chapter 10 on): ClientHello2 as §4.1.2 makes it from ClientHello1, laid out where
     // §4.1.2 leaves the choice: ours as it is; a replay puts the extensions in the RFC's order
     // and pads the message to the RFC's length (RFC 7685), the padding length being ours to
@@ -250,6 +291,12 @@ public:
     std::string trust_server_certificate(const std::vector<Bytes>& chain, const std::string& ca,
                                          const std::string& server_name) const;
 
+    // Server (chapter 14): validates the client's chain against the anchors in `ca` (clientAuth)
+    // and returns how it is trusted, for the trace; a replay of §6 instead trusts exactly the
+    // RFC's client certificate, which no validation would pass (RSA-1024, expired 2026-07-30,
+    // self-signed). Throws AlertError saying what is wrong.
+    std::string trust_client_certificate(const std::vector<Bytes>& chain, const std::string& ca) const;
+
 private:
     Role role_;
     const replay::Section* section_ = nullptr;
@@ -261,7 +308,7 @@ private:
 // role, and each option of `conflicting` (--groups, --cert...) is refused, saying why, before
 // anything connects: it would change a value the RFC fixes. A chapter that can replay more
 // names them in `sections`: "hrr" (chapter 10 on) makes `--rfc8448 hrr` replay §5, "resume"
-// (chapter 13 on) `--rfc8448 resume` §4.
+// (chapter 13 on) `--rfc8448 resume` §4, "client-auth" (chapter 14) `--rfc8448 client-auth` §6.
 void add_rfc8448_option(CLI::App& app, Inputs& inputs, std::vector<std::string> conflicting,
                         std::vector<std::string> sections = {});
 // ANCHOR_END: add_rfc8448_option

@@ -40,8 +40,8 @@ struct Options : tls::ClientOptions {
     bool replay = false;                 // send the last 0-RTT ClientHello and early data again (§8)
     std::string cert;                    // our certificate chain (PEM), for a server that asks; empty: none
     std::string key;                     // its private key
-    std::vector<tls::Bytes> client_chain;     // --cert, loaded in main()
-    std::optional<tls::PrivateKey> client_key;  // --key, loaded in main()
+    std::vector<tls::Bytes> client_chain;     // --cert, loaded in main() (--rfc8448 client-auth: the RFC's)
+    std::optional<tls::PrivateKey> client_key;  // --key, loaded in main() (--rfc8448 client-auth: none)
 };
 
 // ANCHOR: FirstFlight
@@ -351,13 +351,17 @@ private:
 // the server accepts for our key — it sends a Certificate "containing no certificates" and no
 // CertificateVerify (§4.4.2, §4.4.2.3).
 // Our Certificate is X.509 and carries no extensions (none were requested).
+// --rfc8448 client-auth has the RFC's certificate and no key: it sends the RFC's signature
+// (Inputs::signature), which the server verifies as any other (rfc8448.hpp).
 // RFC8446 4.4.2-2, 4.4.2-3, 4.4.2-4, 4.4.3-2, 4.4.3-3, 4.4.3-5, 4.4.3-6, 4.4.2-7, 4.4.2.3-1
-asio::awaitable<void> send_client_certificate(tls::Connection& conn, const Options& options,
+asio::awaitable<void> send_client_certificate(tls::Connection& conn, const Options& options, const tls::Inputs& inputs,
                                               const tls::CertificateRequest& request, tls::TranscriptHash& transcript) {
     std::optional<tls::SignatureScheme> scheme;
-    if (options.client_key) {
+    if (!options.client_chain.empty()) {
         auto offered = request.signature_algorithms().value_or(std::vector<tls::SignatureScheme>{});
-        for (auto s : options.client_key->schemes())
+        const auto ours = options.client_key ? options.client_key->schemes()
+                                             : tls::schemes_for_certificate(options.client_chain.front());
+        for (auto s : ours)
             if (std::find(offered.begin(), offered.end(), s) != offered.end()) {
                 scheme = s;
                 break;
@@ -373,7 +377,9 @@ asio::awaitable<void> send_client_certificate(tls::Connection& conn, const Optio
     transcript.update(co_await conn.write(certificate));
     if (!scheme) co_return;
     auto content = tls::certificate_verify_content(/*server=*/false, transcript.current());
-    tls::CertificateVerify verify{*scheme, options.client_key->sign(*scheme, content)};
+    auto signature = inputs.signature(*scheme);
+    if (!signature) signature = options.client_key.value().sign(*scheme, content);
+    tls::CertificateVerify verify{*scheme, std::move(*signature)};
     transcript.update(co_await conn.write(verify));
 }
 // ANCHOR_END: send_client_certificate
@@ -387,7 +393,7 @@ asio::awaitable<void> send_client_certificate(tls::Connection& conn, const Optio
 // our current write secret (§4.4.4).
 class ClientAuth {
 public:
-    explicit ClientAuth(const Options& options) : options_(options) {}
+    ClientAuth(const Options& options, const tls::Inputs& inputs) : options_(options), inputs_(inputs) {}
 
     // After our Finished: the transcript every post-handshake exchange starts from.
     void start(const tls::TranscriptHash& transcript) { transcript_ = transcript.copy(); }
@@ -406,7 +412,7 @@ public:
         // "All of the client's messages for a given response MUST appear consecutively on the
         // wire": held, and sent in one write.
         conn.records().hold_writes();
-        co_await send_client_certificate(conn, options_, request, transcript);
+        co_await send_client_certificate(conn, options_, inputs_, request, transcript);
         tls::Finished finished{tls::finished_verify_data(transcript.alg(), conn.records().write_secret(), transcript.current())};
         co_await conn.write(finished);
         co_await conn.records().flush();
@@ -414,6 +420,7 @@ public:
 
 private:
     const Options& options_;
+    const tls::Inputs& inputs_;
     std::optional<tls::TranscriptHash> transcript_;
 };
 // ANCHOR_END: ClientAuth
@@ -847,7 +854,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     if (!client_hello.legacy_session_id.empty() && !sent_change_cipher_spec)
         co_await conn.records().write_change_cipher_spec();
     // Our Certificate and CertificateVerify, if asked, go before our Finished, which covers them.
-    if (certificate_request) co_await send_client_certificate(conn, options, *certificate_request, transcript);
+    if (certificate_request) co_await send_client_certificate(conn, options, inputs, *certificate_request, transcript);
     transcript.update(co_await tls::send_finished(conn, keys.client_handshake_traffic_secret, transcript));
     conn.install(suite, app_keys.client_application_traffic_secret_0);
     // ANCHOR_END: switch_to_application_keys
@@ -893,7 +900,7 @@ asio::awaitable<int> connect_once(const Options& options, const tls::Inputs& inp
     auto socket = co_await tls::connect(options.host, options.port, trace);
     tls::Connection conn(socket, trace, tls::Role::client);
     conn.records().set_framing(inputs.framing());  // how records are cut: ours, or the RFC's (§5.1)
-    ClientAuth auth(options);  // for a CertificateRequest after the handshake (§4.6.2)
+    ClientAuth auth(options, inputs);  // for a CertificateRequest after the handshake (§4.6.2)
     bool early_data_accepted = false;
     if (!co_await tls::guarded(conn.records(), handshake(conn, options, inputs, resume, tickets, auth, flight, early_data_accepted)))
         co_return 1;
@@ -1001,8 +1008,9 @@ int main(int argc, char** argv) {
     tls::Inputs inputs(tls::Role::client);  // fresh randomness; RFC 8448's with --rfc8448
     tls::add_rfc8448_option(app, inputs,
                             {"--server-name", "--ca", "--message", "--groups", "--key-shares", "--repeat", "--key-update-every",
-                             "--session-in", "--reconnect", "--psk-modes", "--early-data", "--early-data-file", "--replay"},
-                            {"hrr", "resume"});
+                             "--session-in", "--reconnect", "--psk-modes", "--early-data", "--early-data-file", "--replay",
+                             "--cert", "--key"},  // (--cert and --key: only §6's client has a certificate)
+                            {"hrr", "resume", "client-auth"});
     CLI11_PARSE(app, argc, argv);
     if (!options.cert.empty()) {
         if (options.key.empty()) return app.exit(CLI::ValidationError("--cert", "needs --key"));
@@ -1020,6 +1028,8 @@ int main(int argc, char** argv) {
         options.message = tls::to_string(rfc->client_application_data);
         options.repeat = rfc->client_application_data.empty() ? 0 : 1;  // its data once; §5's sends none
         options.early_data = tls::to_string(rfc->client_early_data);   // §4's: 6 bytes as 0-RTT data
+        // §6's: the RFC's RSA certificate, from the vectors, and no key (the RFC shows none).
+        if (!rfc->client_certificate.empty()) options.client_chain = {rfc->client_certificate};
     }
     if (options.key_shares.empty()) options.key_shares = {options.groups.front()};
     for (auto& g : options.key_shares)

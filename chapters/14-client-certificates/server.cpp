@@ -48,7 +48,13 @@ const std::vector<tls::SignatureScheme> client_signature_schemes = {
 // The server's identity, loaded once at start.
 struct Credentials {
     std::vector<tls::Bytes> chain;  // DER, leaf first
-    tls::PrivateKey key;
+    // nullopt only with --rfc8448 client-auth: the RFC shows no key for its certificate, and the
+    // replay sends the RFC's signature instead (Inputs::signature, rfc8448.hpp).
+    std::optional<tls::PrivateKey> key;
+    // The schemes we can sign with: our key's (the certificate's public key says the same).
+    std::vector<tls::SignatureScheme> schemes() const {
+        return key ? key->schemes() : tls::schemes_for_certificate(chain.front());
+    }
 };
 
 // What the server has decided for this connection.
@@ -108,15 +114,15 @@ void check_client_hello(const tls::ClientHello& hello) {
 // ANCHOR: choose_signature_scheme
 // §4.2.3 / §4.4.2.2: sign with a scheme the client offered in signature_algorithms
 // and that fits our key; with none in common the handshake cannot go on.
-tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, const tls::PrivateKey& key) {
+tls::SignatureScheme choose_signature_scheme(const tls::ClientHello& hello, const Credentials& credentials) {
     auto offered = hello.signature_algorithms();
     // RFC8446 4.2.3-3
     if (!offered) throw tls::AlertError(tls::AlertDescription::missing_extension, "no signature_algorithms (§4.2.3)");
     // RFC8446 4.2.3-1, 4.4.2.2-2, 4.4.3-6
-    for (auto scheme : key.schemes())
+    for (auto scheme : credentials.schemes())
         if (std::find(offered->begin(), offered->end(), scheme) != offered->end()) return scheme;
     throw tls::AlertError(tls::AlertDescription::handshake_failure,
-                          "the client offers no signature scheme for our " + key.algorithm() + " key");
+                          "the client offers no signature scheme for our certificate's key");
 }
 // ANCHOR_END: choose_signature_scheme
 
@@ -359,11 +365,15 @@ asio::awaitable<tls::Bytes> send_certificate(tls::Connection& conn, const Creden
 // §4.4.3: a signature over Transcript-Hash(ClientHello ... Certificate), wrapped so
 // it can never be mistaken for a signature made in another context.
 // RSA-PSS takes a fresh random salt; with --rfc8448 the one in the RFC's signature (rfc8448.hpp).
+// --rfc8448 client-auth has no key: it sends the RFC's signature itself (Inputs::signature), which
+// the client verifies as any other, so it passes only if our transcript is the RFC's.
 asio::awaitable<tls::Bytes> send_certificate_verify(tls::Connection& conn, const Credentials& credentials,
                                                     tls::SignatureScheme scheme, const tls::TranscriptHash& transcript,
                                                     const tls::Inputs& inputs) {
     auto content = tls::certificate_verify_content(/*server=*/true, transcript.current());
-    tls::CertificateVerify verify{scheme, credentials.key.sign(scheme, content, inputs.pss_salt(scheme))};
+    auto signature = inputs.signature(scheme);
+    if (!signature) signature = credentials.key.value().sign(scheme, content, inputs.pss_salt(scheme));
+    tls::CertificateVerify verify{scheme, std::move(*signature)};
     co_return co_await conn.write(verify);
 }
 // ANCHOR_END: send_certificate_verify
@@ -535,10 +545,12 @@ asio::awaitable<tls::Bytes> read_early_data(tls::Connection& conn, std::uint32_t
 // certificate from the client." The certificate_request_context is empty in the handshake
 // ("This field SHALL be zero length unless used for the post-handshake authentication
 // exchanges"); signature_algorithms says which signatures we can check.
+// (--rfc8448 client-auth sends the RFC's: Inputs::certificate_request.)
 // RFC8446 4.3.2-1, 4.3.2-3, 4.3.2-5
-asio::awaitable<tls::Bytes> send_certificate_request(tls::Connection& conn) {
+asio::awaitable<tls::Bytes> send_certificate_request(tls::Connection& conn, const tls::Inputs& inputs) {
     tls::CertificateRequest request;
     request.extensions = {tls::make_signature_algorithms(client_signature_schemes)};
+    if (auto rfc = inputs.certificate_request()) request = std::move(*rfc);
     co_return co_await conn.write(request);
 }
 // ANCHOR_END: send_certificate_request
@@ -547,7 +559,7 @@ asio::awaitable<tls::Bytes> send_certificate_request(tls::Connection& conn) {
 // §4.4.2: the client's Certificate, in answer to our CertificateRequest: its chain, or an empty
 // one. Returns the chain (empty: the client declined, and we go on without it).
 // RFC8446 4.4.2-9, 4.4.2.4-2, 4.4.2.4-3
-std::vector<tls::Bytes> check_client_certificate(tls::Trace& trace, const Options& options,
+std::vector<tls::Bytes> check_client_certificate(tls::Trace& trace, const Options& options, const tls::Inputs& inputs,
                                                  const tls::Certificate& certificate, tls::BytesView context) {
     // §4.4.2: "If this message is in response to a CertificateRequest, the value of
     // certificate_request_context in that message."
@@ -569,8 +581,8 @@ std::vector<tls::Bytes> check_client_certificate(tls::Trace& trace, const Option
     }
     // The rules a client applies to a server's chain (§4.4.2.4), for clientAuth: each
     // failure names its alert (bad_certificate, unknown_ca, certificate_expired...).
-    tls::validate_client_certificate_chain(chain, options.client_ca);
-    trace.value("certificate chain", "trusted as a client (anchors from " + options.client_ca + ")");
+    // (--rfc8448 client-auth pins the RFC's client certificate instead, which could pass none.)
+    trace.value("certificate chain", inputs.trust_client_certificate(chain, options.client_ca));
     return chain;
 }
 
@@ -590,11 +602,12 @@ void check_client_certificate_verify(const tls::CertificateVerify& verify, tls::
 
 // In the handshake: Certificate, then CertificateVerify unless the Certificate was empty.
 // Returns a line for the trace: who the client is, or that it is anonymous.
+// (--rfc8448 client-auth: the client's signature is the RFC's, checked here as any other.)
 asio::awaitable<std::string> read_client_certificate(tls::Connection& conn, const Options& options,
-                                                     tls::TranscriptHash& transcript) {
+                                                     const tls::Inputs& inputs, tls::TranscriptHash& transcript) {
     auto [certificate, raw] = co_await conn.read<tls::Certificate>();
     transcript.update(raw);
-    auto chain = check_client_certificate(conn.trace(), options, certificate, {});  // ours was empty
+    auto chain = check_client_certificate(conn.trace(), options, inputs, certificate, {});  // ours was empty
     if (chain.empty()) co_return "anonymous: the client sent an empty Certificate, and we go on without it";
     const auto hash = transcript.current();
     auto [verify, verify_raw] = co_await conn.read<tls::CertificateVerify>();
@@ -644,7 +657,10 @@ void answer_message(tls::Connection& conn, const Options& options, const tls::Ha
         auto certificate = tls::Certificate::decode(message.body);
         conn.trace().message(tls::Direction::receive, "Certificate", certificate.describe(), message.raw);
         transcript.update(message.raw);
-        pha.chain = check_client_certificate(conn.trace(), options, certificate, pha.context);
+        // (Validated against --client-ca: no replay asks after the handshake, as --rfc8448 refuses
+        // --post-handshake-auth; so our own inputs, not a section's.)
+        pha.chain = check_client_certificate(conn.trace(), options, tls::Inputs(tls::Role::server), certificate,
+                                             pha.context);
         pha.expect = pha.chain.empty() ? Expect::finished : Expect::certificate_verify;
     } else if (pha.expect == Expect::certificate_verify) {
         auto verify = tls::CertificateVerify::decode(message.body);
@@ -815,7 +831,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
         if (!negotiated.client_share)
             throw tls::AlertError(tls::AlertDescription::missing_extension,
                                   "no key share and no PSK we can resume with (§9.2)");
-        signature_scheme = choose_signature_scheme(client_hello, credentials.key);
+        signature_scheme = choose_signature_scheme(client_hello, credentials);
     }
     const std::string how = !resumption ? fmt::format("full handshake, {}", name(*signature_scheme))
                             : with_ecdhe ? "resumed with a PSK and (EC)DHE (psk_dhe_ke)"
@@ -913,8 +929,9 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     // §4.3.2: "Servers which are authenticating with a PSK MUST NOT send the CertificateRequest
     // message in the main handshake": only a full handshake asks.
     // RFC8446 4.3.2-7
-    const bool ask_client = !resumption && !options.client_ca.empty();
-    if (ask_client) transcript.update(co_await send_certificate_request(conn));
+    // (--rfc8448 client-auth asks, as the RFC's server does: Inputs::certificate_request.)
+    const bool ask_client = !resumption && (!options.client_ca.empty() || inputs.certificate_request());
+    if (ask_client) transcript.update(co_await send_certificate_request(conn, inputs));
     // ANCHOR_END: request_client_certificate
 
     // ANCHOR: authenticate
@@ -945,7 +962,7 @@ asio::awaitable<void> handshake(tls::Connection& conn, const Options& options, c
     }
     // The client's Certificate and CertificateVerify come before its Finished, which covers them.
     std::string client_identity = "not asked for a certificate";
-    if (ask_client) client_identity = co_await read_client_certificate(conn, options, transcript);
+    if (ask_client) client_identity = co_await read_client_certificate(conn, options, inputs, transcript);
     // RFC8446 4.4.4-1
     co_await tls::read_finished(conn, keys.client_handshake_traffic_secret, transcript);
     conn.install(suite, app_keys.client_application_traffic_secret_0);
@@ -1040,15 +1057,20 @@ int main(int argc, char** argv) {
     tls::add_rfc8448_option(app, inputs, {"--cert", "--key", "--key-update-every", "--tickets", "--ticket-key",
                                           "--ticket-lifetime", "--allow-psk-ke", "--max-early-data", "--client-ca",
                                           "--require-client-cert", "--post-handshake-auth", "--groups", "--hrr-cookie"},
-                            {"hrr", "resume"});
+                            {"hrr", "resume", "client-auth"});
     CLI11_PARSE(app, argc, argv);
     if (auto rfc = inputs.rfc8448()) {  // the RFC's server: its RSA certificate and key, its groups
-        options.cert = rfc->certificate_file;
+        options.cert = rfc->certificate_file;  // (§6's: none, see below)
         options.key = rfc->key_file;
         options.groups = rfc->server_groups;  // §5's prefers P-256: a HelloRetryRequest for it
-        if (!rfc->new_session_ticket) options.tickets = 0;  // §5's sends none
+        if (!rfc->new_session_ticket) options.tickets = 0;  // §5's and §6's send none
     }
-    Credentials credentials{tls::load_certificate_chain_pem_file(options.cert), tls::PrivateKey::load_pem_file(options.key)};
+    // --rfc8448 client-auth: the RFC's ECDSA certificate, from the vectors, and no key (none is shown).
+    const auto* rfc = inputs.rfc8448();
+    Credentials credentials = rfc && rfc->certificate_file.empty()
+                                  ? Credentials{{rfc->certificate}, std::nullopt}
+                                  : Credentials{tls::load_certificate_chain_pem_file(options.cert),
+                                                tls::PrivateKey::load_pem_file(options.key)};
     for (auto& g : options.groups) options.our_groups.push_back(tls::group_from_name(g));
     const tls::CookieKey cookie_key;  // a fresh key: our cookies are good for this process only
     // Our tickets are good for as long as their key lives: this process, or the key file's life.

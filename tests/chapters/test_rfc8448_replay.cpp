@@ -14,7 +14,11 @@
 // finished keys, the zero IKMs and the transcript hashes after the server's Finished.
 // From chapter 13, `--rfc8448 resume` replays §4 "Resumed 0-RTT Handshake": §3's ticket, its
 // binder, 0-RTT data, EndOfEarlyData, no Certificate (69 values, below).
+// In chapter 14, `--rfc8448 client-auth` replays §6 "Client Authentication": CertificateRequest,
+// the server's ECDSA and the client's RSA certificate, each CertificateVerify the RFC's
+// signature, verified by the peer's ordinary check (so our transcripts are the RFC's), below.
 #include "messages.hpp"
+#include "peers.hpp"
 #include "record_protection.hpp"
 #include "rfc8448_vectors.hpp"
 #include "testing.hpp"
@@ -1043,5 +1047,221 @@ TEST_CASE("--rfc8448 server answers only the RFC's ClientHello; client trusts on
         CHECK(client.wait() != 0);
         CHECK_CONTAINS(client.all(), "--rfc8448 trusts only the certificate of RFC 8448 §3 Simple 1-RTT Handshake "
                                      "(certs/rfc8448-rsa.pem), and the server sent another");
+    }
+}
+
+// ---- §6 Client Authentication: --rfc8448 client-auth, chapter 14 ---------------------------
+// The server asks for the client's certificate (CertificateRequest, the RFC's), authenticates
+// with the RFC's ECDSA P-256 certificate, and the client answers with the RFC's RSA one. The RFC
+// shows neither private key, so each side sends the RFC's signature (an input, as §3's salt;
+// common/rfc8448.hpp) and the other verifies it with its ordinary CertificateVerify check: the
+// replay completes only if both transcripts, up to each CertificateVerify, are the RFC's, and
+// then every value after them (Finished, application secrets, records) is the RFC's too.
+// Record numbers: each side sends its hello (0), its flight in one record (1: the server's
+// EncryptedExtensions ... Finished, the client's Certificate, CertificateVerify and Finished) and
+// its close_notify (2); no data, no NewSessionTicket. Chapter 15 does not replay §6: its server
+// asks for no certificate. Not compared, as in §3 to §5: private keys, HkdfLabels, salts, zero
+// IKMs, finished keys and the transcript hashes after the server's Finished.
+
+namespace {
+
+namespace s6 = rfc8448::client_auth;
+
+Checks client_auth_checks() {
+    Checks out;
+    auto both = [&out](std::string_view rfc, Side from, auto make) {
+        const Side to = from == C ? S : C;
+        out = out + Checks{make(rfc, from, sent), make(rfc, to, received)};
+    };
+    auto record_pair = [&](std::string_view rfc, Side from, std::size_t n) {
+        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return record(r, side, dir, n); });
+    };
+    auto payload_pair = [&](std::string_view rfc, Side from, std::size_t n) {
+        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return payload(r, side, dir, n); });
+    };
+    auto message_pair = [&](std::string_view rfc, Side from, std::string name) {
+        both(rfc, from, [name](std::string_view r, Side side, Dir dir) { return message(r, side, dir, name); });
+    };
+    // The hellos, the x25519 secret, the handshake secrets and keys.
+    message_pair("client_hello", C, "ClientHello");
+    record_pair("client_hello_record", C, 0);
+    message_pair("server_hello", S, "ServerHello");
+    record_pair("server_hello_record", S, 0);
+    out = out + Checks{key_share("client_public_key", C, sent, "ClientHello", 0),
+                       key_share("server_public_key", S, sent, "ServerHello", 0),
+                       value("handshake_secret_ikm", S, "shared_secret"), value("handshake_secret_ikm", C, "shared_secret")};
+    out = out + handshake_secrets() + handshake_keys();
+    // The server's flight: EncryptedExtensions, CertificateRequest, its ECDSA Certificate, the
+    // RFC's signature in its CertificateVerify, Finished; one record.
+    message_pair("encrypted_extensions", S, "EncryptedExtensions");
+    message_pair("certificate_request", S, "CertificateRequest");
+    message_pair("certificate", S, "Certificate");
+    message_pair("certificate_verify", S, "CertificateVerify");
+    message_pair("server_finished", S, "Finished");
+    out = out + Checks{verify_data("server_verify_data", S, sent), verify_data("server_verify_data", C, received)};
+    payload_pair("server_flight_payload", S, 1);
+    record_pair("server_flight_record", S, 1);
+    // The client's answer: its RSA Certificate, the RFC's RSA-PSS signature, Finished; one record.
+    message_pair("client_certificate", C, "Certificate");
+    message_pair("client_certificate_verify", C, "CertificateVerify");
+    message_pair("client_finished", C, "Finished");
+    out = out + Checks{verify_data("client_verify_data", C, sent), verify_data("client_verify_data", S, received)};
+    payload_pair("client_flight_payload", C, 1);
+    record_pair("client_flight_record", C, 1);
+    // The application secrets and keys, the resumption secret, every PRK.
+    for (auto side : {S, C})
+        out = out + Checks{value("master_secret", side, "master_secret"),
+                           value("client_application_traffic_secret_0", side, "client_application_traffic_secret_0"),
+                           value("server_application_traffic_secret_0", side, "server_application_traffic_secret_0"),
+                           value("exporter_master_secret", side, "exporter_master_secret"),
+                           value("server_application_write_key", side, "server_write_key", 1),
+                           value("server_application_write_iv", side, "server_write_iv", 1),
+                           value("client_application_write_key", side, "client_write_key", 1),
+                           value("client_application_write_iv", side, "client_write_iv", 1)};
+    out = out + Checks{value("resumption_master_secret", S, "resumption_master_secret"),
+                       value("resumption_master_secret", C, "resumption_master_secret")} +
+          hello_retry_prks(true);
+    // Both close_notify, the client's first.
+    payload_pair("client_alert_payload", C, 2);
+    record_pair("client_alert_record", C, 2);
+    payload_pair("server_alert_payload", S, 2);
+    record_pair("server_alert_record", S, 2);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("--rfc8448 client-auth: ch14 replays RFC 8448 §6, CertificateRequest and both certificates and signatures "
+          "included, to the last record") {
+    const auto checks = client_auth_checks();
+    std::string server_out;
+    const auto traces = run_replay(14, &server_out, {"--rfc8448", "client-auth"});
+    const auto difference = first_difference(traces, checks, s6::labelled);
+    CHECK_MESSAGE(difference.empty(), "chapter 14: " << difference);
+    CHECK(distinct_values(checks) == 58);
+    MESSAGE("chapter 14 reproduces " << distinct_values(checks) << " values of RFC 8448 §6 (" << checks.size()
+                                     << " comparisons, client and server)");
+    // Each side verified the RFC's signature with its ordinary check, and pinned the RFC's certificate.
+    CHECK_CONTAINS(server_out, "CertificateVerify  rsa_pss_rsae_sha256 signature verified (client context)");
+    CHECK_CONTAINS(server_out, "pinned: the client certificate of RFC 8448 §6 Client Authentication, byte for byte");
+}
+
+// The comparison of §6 can fail too: one byte of the client's signature as the server's trace
+// shows it, changed, is named.
+TEST_CASE("--rfc8448 client-auth: the replay comparison names the first §6 value that differs") {
+    auto traces = run_replay(14, nullptr, {"--rfc8448", "client-auth"});
+    REQUIRE(first_difference(traces, client_auth_checks(), s6::labelled).empty());
+    for (auto& m : traces.server.messages)
+        if (m.dir == Dir::received && m.name == "CertificateVerify") m.bytes.at(8) ^= 1;  // 18 -> 19
+    CHECK(first_difference(traces, client_auth_checks(), s6::labelled) ==
+          "§6 p. 52, {client} construct a CertificateVerify handshake message: CertificateVerify (server: <- "
+          "CertificateVerify) differs at byte 8: ours 19, RFC 18");
+}
+
+// The peer does verify the replayed signature: a flight that is the RFC's but for one byte of
+// the signature (sealed again under the RFC's handshake keys, so the record itself is sound) is
+// refused with decrypt_error (§4.4.3), by the client for the server's and by the server for
+// the client's. So a completed replay means the RFC's signatures verified over our transcripts.
+namespace {
+
+// The RFC's flight `payload_hex` with byte `at` flipped, sealed as its sender's first record
+// under the handshake keys (sequence number 0).
+Bytes corrupted_flight(std::string_view payload_hex, std::size_t at, std::string_view key_hex, std::string_view iv_hex) {
+    auto payload = tls::from_hex(payload_hex);
+    payload.at(at) ^= 0x01;
+    const auto key = tls::from_hex(key_hex);
+    const auto iv = tls::from_hex(iv_hex);
+    tls::TrafficKeys keys{tls::Secret(key.begin(), key.end()), tls::Secret(iv.begin(), iv.end())};
+    tls::RecordProtection protection(tls::AeadAlg::aes_128_gcm, keys);
+    return protection.seal(tls::ContentType::handshake, payload);
+}
+
+std::size_t octet_count(std::string_view hex) { return tls::from_hex(hex).size(); }
+
+}  // namespace
+
+TEST_CASE("--rfc8448 client-auth: a replayed signature changed by one bit is refused by the peer with decrypt_error") {
+    SUBCASE("the server's ECDSA signature, checked by the ch14 client") {
+        // Inside the signature: EncryptedExtensions, CertificateRequest, Certificate, then
+        // CertificateVerify's header, scheme and length (8 bytes), then 40 bytes into the DER.
+        const auto at = octet_count(s6::encrypted_extensions) + octet_count(s6::certificate_request) +
+                        octet_count(s6::certificate) + 8 + 40;
+        const auto flight = corrupted_flight(s6::server_flight_payload, at, s6::server_handshake_write_key,
+                                             s6::server_handshake_write_iv);
+        ScriptedServer server([&](tls::tcp::socket& socket, tls::Connection&) -> asio::awaitable<void> {
+            Bytes hello(octet_count(s6::client_hello_record));
+            co_await asio::async_read(socket, asio::buffer(hello), asio::use_awaitable);
+            CHECK(hello == tls::from_hex(s6::client_hello_record));
+            const auto server_hello = tls::from_hex(s6::server_hello_record);
+            co_await asio::async_write(socket, asio::buffer(server_hello), asio::use_awaitable);
+            co_await asio::async_write(socket, asio::buffer(flight), asio::use_awaitable);
+            Bytes rest(64);
+            asio::error_code ec;
+            while (!ec) co_await socket.async_read_some(asio::buffer(rest), asio::redirect_error(asio::use_awaitable, ec));
+        });
+        Process client({bin("ch14-client"), "--port", std::to_string(server.port()), "--rfc8448", "client-auth"});
+        CHECK(client.wait() != 0);
+        server.outcome();
+        CHECK_CONTAINS(client.all(), "-> Alert decrypt_error(51): the CertificateVerify signature does not verify");
+        CHECK(client.all().find("handshake complete") == std::string::npos);
+    }
+    SUBCASE("the client's RSA-PSS signature, checked by the ch14 server") {
+        const auto at = octet_count(s6::client_certificate) + 8 + 64;
+        const auto flight = corrupted_flight(s6::client_flight_payload, at, s6::client_handshake_write_key,
+                                             s6::client_handshake_write_iv);
+        auto server = start_server("ch14-server", {"--rfc8448", "client-auth"});
+        auto outcome = run_client_script(server.port, [&](tls::tcp::socket& socket, tls::Connection&) -> asio::awaitable<void> {
+            const auto hello = tls::from_hex(s6::client_hello_record);
+            co_await asio::async_write(socket, asio::buffer(hello), asio::use_awaitable);
+            // The server's ServerHello and flight records, as the RFC's (not read further).
+            Bytes server_records(octet_count(s6::server_hello_record) + octet_count(s6::server_flight_record));
+            co_await asio::async_read(socket, asio::buffer(server_records), asio::use_awaitable);
+            co_await asio::async_write(socket, asio::buffer(flight), asio::use_awaitable);
+            Bytes rest(64);
+            asio::error_code ec;
+            while (!ec) co_await socket.async_read_some(asio::buffer(rest), asio::redirect_error(asio::use_awaitable, ec));
+        });
+        CHECK(outcome == "");
+        REQUIRE(server.process.wait_for("connection #1 closed", 10s));
+        CHECK_CONTAINS(server.process.all(), "-> Alert decrypt_error(51): the client's CertificateVerify does not verify");
+        CHECK(server.process.all().find("handshake complete") == std::string::npos);
+    }
+}
+
+TEST_CASE("--rfc8448 client-auth refuses what would change §6, and other chapters refuse client-auth") {
+    const std::pair<std::string, std::vector<std::string>> cases[] = {
+        {"ch14-server", {"--cert", cert("server-rsa.pem")}},  {"ch14-server", {"--key", cert("server-rsa.key")}},
+        {"ch14-server", {"--client-ca", cert("ca.pem")}},    {"ch14-server", {"--tickets", "1"}},
+        {"ch14-client", {"--cert", cert("client-rsa.pem"), "--key", cert("client-rsa.key")}},
+        {"ch14-client", {"--message", "hi"}},                {"ch14-client", {"--groups", "secp256r1"}}};
+    for (const auto& [program, args] : cases) {
+        INFO(program << " " << args[0]);
+        std::vector<std::string> argv{bin(program), "--port", std::to_string(free_port()), "--rfc8448", "client-auth"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        Process p(argv);
+        CHECK(p.wait().value_or(0) != 0);
+        CHECK_CONTAINS(p.all(), "--rfc8448: it replays RFC 8448 §6, so " + args[0] + " cannot be used with it");
+        CHECK(p.all().find("listening") == std::string::npos);
+        CHECK(p.all().find("connected") == std::string::npos);
+    }
+    for (const std::string program : {"ch13-server", "ch13-client", "ch15-server", "ch15-client"}) {
+        INFO(program);
+        Process p({bin(program), "--port", std::to_string(free_port()), "--rfc8448", "client-auth"});
+        CHECK(p.wait().value_or(0) != 0);
+        CHECK_CONTAINS(p.all(), "no section 'client-auth' to replay");
+        CHECK(p.all().find("listening") == std::string::npos);
+    }
+    {  // A client's --cert is no §3 value (§3's server asks for none): allowed with plain --rfc8448.
+        auto server = start_server("ch14-server", {"--rfc8448"});
+        Process client({bin("ch14-client"), "--port", std::to_string(server.port), "--rfc8448", "--cert",
+                        cert("client-rsa.pem"), "--key", cert("client-rsa.key")});
+        CHECK(client.wait() == 0);
+    }
+    {  // A §3 client at a §6 server: its ClientHello is not §6's, and is refused by name.
+        auto server = start_server("ch14-server", {"--rfc8448", "client-auth"});
+        Process client({bin("ch14-client"), "--port", std::to_string(server.port), "--rfc8448"});
+        CHECK(client.wait() != 0);
+        CHECK(server.process.wait_for("connection #1 closed", 5s));
+        CHECK_CONTAINS(server.process.all(), "--rfc8448 answers only the ClientHello of RFC 8448 §6 Client Authentication");
     }
 }
