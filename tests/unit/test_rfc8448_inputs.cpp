@@ -1,6 +1,7 @@
 // What --rfc8448 is made of, without sockets: the RSA-PSS salt read out of the RFC's
 // signatures and signed with again, the RFC's certificate and key as files, §3's inputs
-// (common/rfc8448.cpp), what Inputs gives and refuses, and the record framing it selects.
+// (common/rfc8448.cpp), what Inputs gives and refuses (§6's signatures and pinned certificates
+// included), and the record framing it selects.
 // The chapters' replay, end to end, is tests/chapters/test_rfc8448_replay.cpp.
 #include "key_exchange.hpp"
 #include "record_layer.hpp"
@@ -308,6 +309,56 @@ TEST_CASE("RFC 8448 §4: only a replay skips the freshness of the RFC's years-ol
     }
 }
 
+// §6's keys are not in the RFC, so each side sends the RFC's signature (Inputs::signature). It
+// verifies over the RFC's transcript and over no other: the peer's ordinary check of it is what
+// proves a replay's transcript is the RFC's (common/rfc8448.hpp).
+TEST_CASE("RFC 8448 §6's inputs: each side sends the RFC's signature, valid over the RFC's transcript only; certificates pinned") {
+    const auto& s = replay::client_auth();
+    const Inputs server(Role::server, s), client(Role::client, s);
+    // The server: the ECDSA certificate of the vectors, no files, the RFC's CertificateRequest.
+    CHECK(s.certificate == leaf_of(s6::certificate));
+    CHECK(s.certificate_file.empty());
+    CHECK(s.key_file.empty());
+    REQUIRE(server.certificate_request());
+    CHECK(encode_handshake(*server.certificate_request()) == from_hex(s6::certificate_request));
+    CHECK(alert_of([&] { (void)client.certificate_request(); }) == AlertDescription::internal_error);
+    CHECK(s.client_certificate == leaf_of(s6::client_certificate));
+
+    // The signatures, as the RFC's CertificateVerify messages carry them, in their schemes only.
+    const auto server_verify = decode_message<CertificateVerify>(s6::certificate_verify);
+    const auto client_verify = decode_message<CertificateVerify>(s6::client_certificate_verify);
+    CHECK(server.signature(server_verify.algorithm) == server_verify.signature);
+    CHECK(client.signature(client_verify.algorithm) == client_verify.signature);
+    CHECK(alert_of([&] { (void)server.signature(SignatureScheme::rsa_pss_rsae_sha256); }) ==
+          AlertDescription::handshake_failure);
+    CHECK(alert_of([&] { (void)client.signature(SignatureScheme::ecdsa_secp256r1_sha256); }) ==
+          AlertDescription::handshake_failure);
+
+    // The server's verifies over ClientHello ... Certificate, and not once one byte before it differs.
+    auto ee = from_hex(s6::encrypted_extensions);
+    auto transcript = [&](const Bytes& encrypted_extensions) {
+        return signed_content(true, {from_hex(s6::client_hello), from_hex(s6::server_hello), encrypted_extensions,
+                                     from_hex(s6::certificate_request), from_hex(s6::certificate)});
+    };
+    CHECK(verify_signature(s.certificate, server_verify.algorithm, transcript(ee), server_verify.signature));
+    ee.back() ^= 0x01;
+    CHECK_FALSE(verify_signature(s.certificate, server_verify.algorithm, transcript(ee), server_verify.signature));
+
+    // Each side trusts exactly the other's certificate of §6.
+    CHECK(tlstest::contains(server.trust_client_certificate({s.client_certificate}, ""), "pinned"));
+    CHECK(alert_of([&] { (void)server.trust_client_certificate({leaf_of(s3::certificate)}, ""); }) ==
+          AlertDescription::bad_certificate);
+    CHECK(tlstest::contains(client.trust_server_certificate({s.certificate}, "", "server"), "pinned"));
+    CHECK(alert_of([&] { (void)client.trust_server_certificate({leaf_of(s3::certificate)}, "", "server"); }) ==
+          AlertDescription::bad_certificate);
+
+    // Elsewhere no signature is an input: §3's server signs, with the salt; nothing without a section.
+    const Inputs s3_server(Role::server, replay::simple_1rtt());
+    CHECK_FALSE(s3_server.signature(SignatureScheme::rsa_pss_rsae_sha256));
+    CHECK_FALSE(s3_server.certificate_request());
+    CHECK_FALSE(Inputs(Role::client).signature(SignatureScheme::rsa_pss_rsae_sha256));
+}
+
 TEST_CASE("Inputs: fresh values normally, the RFC's with a section, and a clear refusal for anything else") {
     const Inputs fresh(Role::server);
     CHECK(fresh.rfc8448() == nullptr);
@@ -420,6 +471,33 @@ TEST_CASE("--rfc8448 hrr replays §5 where the chapter offers it, and refuses --
     } catch (const CLI::ValidationError& e) {
         CHECK(tlstest::contains(e.what(), "--rfc8448: it replays RFC 8448 §5, so --hrr-cookie cannot be used with it"));
     }
+}
+
+TEST_CASE("--rfc8448 client-auth replays §6 where the chapter offers it, and refuses a client's --cert only there") {
+    auto parse = [](Role role, const std::string& args, std::vector<std::string> sections) {
+        CLI::App app;
+        Inputs inputs(role);
+        std::string cert;
+        app.add_option("--cert", cert);
+        add_rfc8448_option(app, inputs, {"--cert"}, std::move(sections));
+        app.parse(args);
+        return inputs.rfc8448();
+    };
+    const std::vector<std::string> ch14 = {"hrr", "resume", "client-auth"};
+    CHECK(parse(Role::server, "--rfc8448 client-auth", ch14) == &replay::client_auth());
+    CHECK(parse(Role::client, "--rfc8448 client-auth", ch14) == &replay::client_auth());
+    CHECK_THROWS_AS(parse(Role::client, "--rfc8448 client-auth", {"hrr", "resume"}), CLI::ValidationError);  // ch13, ch15
+    // A client's certificate is no §3 value (§3's server asks for none), but §6's client has its own.
+    CHECK(parse(Role::client, "--rfc8448 --cert c.pem", ch14) == &replay::simple_1rtt());
+    for (auto role : {Role::client, Role::server}) {
+        try {
+            parse(role, "--rfc8448 client-auth --cert c.pem", ch14);
+            FAIL("--cert was accepted with --rfc8448 client-auth");
+        } catch (const CLI::ValidationError& e) {
+            CHECK(tlstest::contains(e.what(), "--rfc8448: it replays RFC 8448 §6, so --cert cannot be used with it"));
+        }
+    }
+    CHECK_THROWS_AS(parse(Role::server, "--rfc8448 --cert c.pem", ch14), CLI::ValidationError);  // a server's, always
 }
 
 // ---- Record framing (§5.1) ------------------------------------------------------------------
