@@ -255,6 +255,26 @@ Checks operator+(Checks a, const Checks& b) {
     return a;
 }
 
+// Values that cross the wire, each checked twice: as its sender sent it and as its peer
+// received it (the record or message n of that direction).
+struct BothSides {
+    Checks& out;
+    template <class Make>
+    void add(std::string_view rfc, Side from, Make make) {
+        const Side to = from == Side::client ? Side::server : Side::client;
+        out = out + Checks{make(rfc, from, Dir::sent), make(rfc, to, Dir::received)};
+    }
+    void record_pair(std::string_view rfc, Side from, std::size_t n) {
+        add(rfc, from, [n](std::string_view r, Side side, Dir dir) { return record(r, side, dir, n); });
+    }
+    void payload_pair(std::string_view rfc, Side from, std::size_t n) {
+        add(rfc, from, [n](std::string_view r, Side side, Dir dir) { return payload(r, side, dir, n); });
+    }
+    void message_pair(std::string_view rfc, Side from, std::string name) {
+        add(rfc, from, [name](std::string_view r, Side side, Dir dir) { return message(r, side, dir, name); });
+    }
+};
+
 // The first value that differs, in the RFC's order, or "" if none does.
 std::string first_difference(const Traces& traces, Checks checks, Labels labels = s3::labelled) {
     std::stable_sort(checks.begin(), checks.end(), [labels](const Check& a, const Check& b) {
@@ -758,23 +778,11 @@ namespace s4 = rfc8448::resumed;
 
 Checks resumed_checks() {
     Checks out;
-    auto both = [&out](std::string_view rfc, Side from, auto make) {
-        const Side to = from == C ? S : C;
-        out = out + Checks{make(rfc, from, sent), make(rfc, to, received)};
-    };
-    auto record_pair = [&](std::string_view rfc, Side from, std::size_t n) {
-        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return record(r, side, dir, n); });
-    };
-    auto payload_pair = [&](std::string_view rfc, Side from, std::size_t n) {
-        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return payload(r, side, dir, n); });
-    };
-    auto message_pair = [&](std::string_view rfc, Side from, std::string name) {
-        both(rfc, from, [name](std::string_view r, Side side, Dir dir) { return message(r, side, dir, name); });
-    };
+    BothSides pairs{out};
     // The ClientHello: the RFC's fields, our key share and our pre_shared_key, binder included
     // (the RFC's binder "prefix" is the ClientHello truncated before the binders, §4.2.11.2).
-    message_pair("client_hello", C, "ClientHello");
-    record_pair("client_hello_record", C, 0);
+    pairs.message_pair("client_hello", C, "ClientHello");
+    pairs.record_pair("client_hello_record", C, 0);
     const auto truncated = ", its first 477 bytes (Truncate(ClientHello), §4.2.11.2)";
     out = out + Checks{part(message("client_hello_before_binders", C, sent, "ClientHello"), 0, 477, truncated),
                        part(message("client_hello_prefix", S, received, "ClientHello"), 0, 477, truncated),
@@ -788,26 +796,26 @@ Checks resumed_checks() {
                            value("client_early_write_prk", side, "client_early_traffic_secret"),
                            value("client_early_write_key", side, "client_write_key", 0),
                            value("client_early_write_iv", side, "client_write_iv", 0)};
-    payload_pair("client_early_data_payload", C, 1);
-    record_pair("client_early_data_record", C, 1);
+    pairs.payload_pair("client_early_data_payload", C, 1);
+    pairs.record_pair("client_early_data_record", C, 1);
     // ServerHello (pre_shared_key selected_identity 0), the x25519 secret, the handshake secrets.
-    message_pair("server_hello", S, "ServerHello");
-    record_pair("server_hello_record", S, 0);
+    pairs.message_pair("server_hello", S, "ServerHello");
+    pairs.record_pair("server_hello_record", S, 0);
     out = out + Checks{key_share("server_public_key", S, sent, "ServerHello", 0),
                        value("handshake_secret_ikm", S, "shared_secret"), value("handshake_secret_ikm", C, "shared_secret")};
     out = out + handshake_secrets();
     // EncryptedExtensions (with early_data) and Finished, no Certificate, in one record.
-    message_pair("encrypted_extensions", S, "EncryptedExtensions");
-    message_pair("server_finished", S, "Finished");
+    pairs.message_pair("encrypted_extensions", S, "EncryptedExtensions");
+    pairs.message_pair("server_finished", S, "Finished");
     out = out + Checks{verify_data("server_verify_data", S, sent), verify_data("server_verify_data", C, received)};
-    payload_pair("server_flight_payload", S, 1);
-    record_pair("server_flight_record", S, 1);
+    pairs.payload_pair("server_flight_payload", S, 1);
+    pairs.record_pair("server_flight_record", S, 1);
     // EndOfEarlyData, the last record under the early keys (§4.5), then the client's Finished.
-    message_pair("end_of_early_data", C, "EndOfEarlyData");
-    record_pair("end_of_early_data_record", C, 2);
-    message_pair("client_finished", C, "Finished");
+    pairs.message_pair("end_of_early_data", C, "EndOfEarlyData");
+    pairs.record_pair("end_of_early_data_record", C, 2);
+    pairs.message_pair("client_finished", C, "Finished");
     out = out + Checks{verify_data("client_verify_data", C, sent), verify_data("client_verify_data", S, received)};
-    record_pair("client_finished_record", C, 3);
+    pairs.record_pair("client_finished_record", C, 3);
     for (auto side : {S, C})
         out = out + Checks{value("server_handshake_write_key", side, "server_write_key", 0),
                            value("server_handshake_write_iv", side, "server_write_iv", 0),
@@ -823,14 +831,14 @@ Checks resumed_checks() {
                            value("client_application_write_iv", side, "client_write_iv", 2)};
     out = out + hello_retry_resumption() + hello_retry_prks(true);
     // The data, its echo, both close_notify.
-    payload_pair("client_application_data_payload", C, 4);
-    record_pair("client_application_data_record", C, 4);
-    payload_pair("server_application_data_payload", S, 2);
-    record_pair("server_application_data_record", S, 2);
-    payload_pair("client_alert_payload", C, 5);
-    record_pair("client_alert_record", C, 5);
-    payload_pair("server_alert_payload", S, 3);
-    record_pair("server_alert_record", S, 3);
+    pairs.payload_pair("client_application_data_payload", C, 4);
+    pairs.record_pair("client_application_data_record", C, 4);
+    pairs.payload_pair("server_application_data_payload", S, 2);
+    pairs.record_pair("server_application_data_record", S, 2);
+    pairs.payload_pair("client_alert_payload", C, 5);
+    pairs.record_pair("client_alert_record", C, 5);
+    pairs.payload_pair("server_alert_payload", S, 3);
+    pairs.record_pair("server_alert_record", S, 3);
     return out;
 }
 
@@ -1069,45 +1077,33 @@ namespace s6 = rfc8448::client_auth;
 
 Checks client_auth_checks() {
     Checks out;
-    auto both = [&out](std::string_view rfc, Side from, auto make) {
-        const Side to = from == C ? S : C;
-        out = out + Checks{make(rfc, from, sent), make(rfc, to, received)};
-    };
-    auto record_pair = [&](std::string_view rfc, Side from, std::size_t n) {
-        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return record(r, side, dir, n); });
-    };
-    auto payload_pair = [&](std::string_view rfc, Side from, std::size_t n) {
-        both(rfc, from, [n](std::string_view r, Side side, Dir dir) { return payload(r, side, dir, n); });
-    };
-    auto message_pair = [&](std::string_view rfc, Side from, std::string name) {
-        both(rfc, from, [name](std::string_view r, Side side, Dir dir) { return message(r, side, dir, name); });
-    };
+    BothSides pairs{out};
     // The hellos, the x25519 secret, the handshake secrets and keys.
-    message_pair("client_hello", C, "ClientHello");
-    record_pair("client_hello_record", C, 0);
-    message_pair("server_hello", S, "ServerHello");
-    record_pair("server_hello_record", S, 0);
+    pairs.message_pair("client_hello", C, "ClientHello");
+    pairs.record_pair("client_hello_record", C, 0);
+    pairs.message_pair("server_hello", S, "ServerHello");
+    pairs.record_pair("server_hello_record", S, 0);
     out = out + Checks{key_share("client_public_key", C, sent, "ClientHello", 0),
                        key_share("server_public_key", S, sent, "ServerHello", 0),
                        value("handshake_secret_ikm", S, "shared_secret"), value("handshake_secret_ikm", C, "shared_secret")};
     out = out + handshake_secrets() + handshake_keys();
     // The server's flight: EncryptedExtensions, CertificateRequest, its ECDSA Certificate, the
     // RFC's signature in its CertificateVerify, Finished; one record.
-    message_pair("encrypted_extensions", S, "EncryptedExtensions");
-    message_pair("certificate_request", S, "CertificateRequest");
-    message_pair("certificate", S, "Certificate");
-    message_pair("certificate_verify", S, "CertificateVerify");
-    message_pair("server_finished", S, "Finished");
+    pairs.message_pair("encrypted_extensions", S, "EncryptedExtensions");
+    pairs.message_pair("certificate_request", S, "CertificateRequest");
+    pairs.message_pair("certificate", S, "Certificate");
+    pairs.message_pair("certificate_verify", S, "CertificateVerify");
+    pairs.message_pair("server_finished", S, "Finished");
     out = out + Checks{verify_data("server_verify_data", S, sent), verify_data("server_verify_data", C, received)};
-    payload_pair("server_flight_payload", S, 1);
-    record_pair("server_flight_record", S, 1);
+    pairs.payload_pair("server_flight_payload", S, 1);
+    pairs.record_pair("server_flight_record", S, 1);
     // The client's answer: its RSA Certificate, the RFC's RSA-PSS signature, Finished; one record.
-    message_pair("client_certificate", C, "Certificate");
-    message_pair("client_certificate_verify", C, "CertificateVerify");
-    message_pair("client_finished", C, "Finished");
+    pairs.message_pair("client_certificate", C, "Certificate");
+    pairs.message_pair("client_certificate_verify", C, "CertificateVerify");
+    pairs.message_pair("client_finished", C, "Finished");
     out = out + Checks{verify_data("client_verify_data", C, sent), verify_data("client_verify_data", S, received)};
-    payload_pair("client_flight_payload", C, 1);
-    record_pair("client_flight_record", C, 1);
+    pairs.payload_pair("client_flight_payload", C, 1);
+    pairs.record_pair("client_flight_record", C, 1);
     // The application secrets and keys, the resumption secret, every PRK.
     for (auto side : {S, C})
         out = out + Checks{value("master_secret", side, "master_secret"),
@@ -1122,10 +1118,10 @@ Checks client_auth_checks() {
                        value("resumption_master_secret", C, "resumption_master_secret")} +
           hello_retry_prks(true);
     // Both close_notify, the client's first.
-    payload_pair("client_alert_payload", C, 2);
-    record_pair("client_alert_record", C, 2);
-    payload_pair("server_alert_payload", S, 2);
-    record_pair("server_alert_record", S, 2);
+    pairs.payload_pair("client_alert_payload", C, 2);
+    pairs.record_pair("client_alert_record", C, 2);
+    pairs.payload_pair("server_alert_payload", S, 2);
+    pairs.record_pair("server_alert_record", S, 2);
     return out;
 }
 
