@@ -552,15 +552,20 @@ Traces run_replay(int chapter, std::string* raw_server = nullptr,
     return {parse_trace(chapter == 15 ? client.err() : client.out()), parse_trace(server.process.out())};
 }
 
-void check_chapter(int chapter, std::size_t expected_values) {
-    const auto checks = chapter_checks(chapter);
-    const auto traces = run_replay(chapter);
-    const auto difference = first_difference(traces, checks);
+// Runs a chapter's replay of one section (`replay`: its --rfc8448 arguments) and requires every
+// check to hold, and `expected_values` of the section's values to be checked: the claim in numbers.
+void check_replay(int chapter, const Checks& checks, const std::vector<std::string>& replay, Labels labels,
+                  std::string_view section, std::size_t expected_values, std::string* raw_server = nullptr) {
+    const auto traces = run_replay(chapter, raw_server, replay);
+    const auto difference = first_difference(traces, checks, labels);
     CHECK_MESSAGE(difference.empty(), "chapter " << chapter << ": " << difference);
-    // The claim in numbers: how many of §3's values this chapter reproduces.
     CHECK(distinct_values(checks) == expected_values);
-    MESSAGE("chapter " << chapter << " reproduces " << distinct_values(checks) << " values of RFC 8448 §3 ("
-                       << checks.size() << " comparisons, client and server)");
+    MESSAGE("chapter " << chapter << " reproduces " << distinct_values(checks) << " values of RFC 8448 " << section
+                       << " (" << checks.size() << " comparisons, client and server)");
+}
+
+void check_chapter(int chapter, std::size_t expected_values) {
+    check_replay(chapter, chapter_checks(chapter), {"--rfc8448"}, s3::labelled, "§3", expected_values);
 }
 
 }  // namespace
@@ -682,13 +687,7 @@ Checks hello_retry_checks(int chapter) {
 }
 
 void check_hello_retry(int chapter, std::size_t expected_values) {
-    const auto checks = hello_retry_checks(chapter);
-    const auto traces = run_replay(chapter, nullptr, {"--rfc8448", "hrr"});
-    const auto difference = first_difference(traces, checks, s5::labelled);
-    CHECK_MESSAGE(difference.empty(), "chapter " << chapter << ": " << difference);
-    CHECK(distinct_values(checks) == expected_values);
-    MESSAGE("chapter " << chapter << " reproduces " << distinct_values(checks) << " values of RFC 8448 §5 ("
-                       << checks.size() << " comparisons, client and server)");
+    check_replay(chapter, hello_retry_checks(chapter), {"--rfc8448", "hrr"}, s5::labelled, "§5", expected_values);
 }
 
 }  // namespace
@@ -843,13 +842,7 @@ Checks resumed_checks() {
 }
 
 void check_resumed(int chapter, std::size_t expected_values) {
-    const auto checks = resumed_checks();
-    const auto traces = run_replay(chapter, nullptr, {"--rfc8448", "resume"});
-    const auto difference = first_difference(traces, checks, s4::labelled);
-    CHECK_MESSAGE(difference.empty(), "chapter " << chapter << ": " << difference);
-    CHECK(distinct_values(checks) == expected_values);
-    MESSAGE("chapter " << chapter << " reproduces " << distinct_values(checks) << " values of RFC 8448 §4 ("
-                       << checks.size() << " comparisons, client and server)");
+    check_replay(chapter, resumed_checks(), {"--rfc8448", "resume"}, s4::labelled, "§4", expected_values);
 }
 
 }  // namespace
@@ -1129,14 +1122,8 @@ Checks client_auth_checks() {
 
 TEST_CASE("--rfc8448 client-auth: ch14 replays RFC 8448 §6, CertificateRequest and both certificates and signatures "
           "included, to the last record") {
-    const auto checks = client_auth_checks();
     std::string server_out;
-    const auto traces = run_replay(14, &server_out, {"--rfc8448", "client-auth"});
-    const auto difference = first_difference(traces, checks, s6::labelled);
-    CHECK_MESSAGE(difference.empty(), "chapter 14: " << difference);
-    CHECK(distinct_values(checks) == 58);
-    MESSAGE("chapter 14 reproduces " << distinct_values(checks) << " values of RFC 8448 §6 (" << checks.size()
-                                     << " comparisons, client and server)");
+    check_replay(14, client_auth_checks(), {"--rfc8448", "client-auth"}, s6::labelled, "§6", 58, &server_out);
     // Each side verified the RFC's signature with its ordinary check, and pinned the RFC's certificate.
     CHECK_CONTAINS(server_out, "CertificateVerify  rsa_pss_rsae_sha256 signature verified (client context)");
     CHECK_CONTAINS(server_out, "pinned: the client certificate of RFC 8448 §6 Client Authentication, byte for byte");
