@@ -9,6 +9,7 @@ names fields and explains values; it does not check them (the chapters' decoders
 Usage
   scripts/tls_annotate.py message HEX...          a handshake message (type byte first)
   scripts/tls_annotate.py record HEX...           a TLSPlaintext record (header first)
+  scripts/tls_annotate.py selftest                known messages read as expected, bad ones refused
   HEX may contain spaces; "-" reads it from standard input.
 
 Each row is: the field's bytes (at most 8 per line), its name as the RFC spells it, and what
@@ -131,6 +132,12 @@ class Annotator:
     def vector(self, length_bytes: int, name: str, item, what: str = "bytes follow") -> None:
         n = self.length(length_bytes, name, what)
         self.nested(n, lambda end: item())
+
+    def covering(self, data: bytes) -> "Annotator":
+        """Itself, once checked that its rows hold every byte of `data` once, in order."""
+        if b"".join(row.data for row in self.rows) != data:
+            raise ValueError("the rows do not add up to the message, byte for byte")
+        return self
 
     # ---- output
     def render(self) -> str:
@@ -355,7 +362,7 @@ def message(data: bytes) -> Annotator:
         a.nested(n, lambda end: body(a))
     if a.left():
         raise ValueError(f"{a.left()} bytes after the message")
-    return a
+    return a.covering(data)
 
 
 def alert(a: Annotator) -> None:
@@ -374,10 +381,54 @@ def record(data: bytes) -> Annotator:
     else:
         a.take(n, "fragment", {22: "handshake messages", 23: "the application's data, readable by anyone on the path",
                                20: "change_cipher_spec"}.get(ct, ""))
-    return a
+    if a.left():
+        raise ValueError(f"{a.left()} bytes after the record")
+    return a.covering(data)
+
+
+# Messages with known fields, each with rows it must show ("name  meaning" as rendered), and
+# malformed ones it must refuse. `scripts/book selftest` runs these.
+SELFTEST_MESSAGES = [
+    ("18 00 00 01 01", ["request_update  update_requested (1)", "length          1 byte of body follows"]),
+    # RFC 8448 §5's HelloRetryRequest, cut to its supported_versions: the special random is named.
+    ("02 00 00 34 03 03 cf 21 ad 74 e5 9a 61 11 be 1d 8c 02 1e 65 b8 91 c2 a2 11 16 7a bb 8c 5e 07 9e 09 e2"
+     " c8 a8 33 9c 00 13 01 00 00 0c 00 33 00 02 00 17 00 2b 00 02 03 04",
+     ["server_hello, here a HelloRetryRequest (2)", "selected_group", "secp256r1 (0x0017): send a share",
+      "selected_version", "TLS 1.3 (0x0304)"]),
+    ("14 00 00 04 de ad be ef", ["verify_data"]),
+]
+SELFTEST_RECORDS = [("15 03 03 00 02 02 28", ["fatal (2)", "handshake_failure (40)"])]
+SELFTEST_REFUSED = [("message", "18 00 00 02 01"),           # a body longer than its bytes
+                    ("message", "18 00 00 01 01 00"),        # a byte after the message
+                    ("message", "08 00 00 04 00 03 00 0a"),  # an extension cut short
+                    ("record", "17 03 03 00 05 68 65")]      # a fragment cut short
+
+
+def selftest() -> list[str]:
+    """The problems found; empty when every known message reads as expected."""
+    problems = []
+    for reader, cases in ((message, SELFTEST_MESSAGES), (record, SELFTEST_RECORDS)):
+        for hex_text, expected in cases:
+            try:
+                text = reader(bytes.fromhex(hex_text.replace(" ", ""))).render()
+            except ValueError as e:
+                problems.append(f"{hex_text[:20]}…: refused: {e}")
+                continue
+            problems += [f"{hex_text[:20]}…: no '{e}' in\n{text}" for e in expected if e not in text]
+    for kind, hex_text in SELFTEST_REFUSED:
+        try:
+            (message if kind == "message" else record)(bytes.fromhex(hex_text.replace(" ", "")))
+            problems.append(f"{kind} {hex_text}: accepted, should be refused")
+        except ValueError:
+            pass
+    return problems
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["selftest"]:
+        problems = selftest()
+        print("\n".join(problems) or "tls_annotate selftest: ok")
+        return 1 if problems else 0
     if len(argv) < 2 or argv[0] not in ("message", "record"):
         print(__doc__, file=sys.stderr)
         return 2
